@@ -1,0 +1,299 @@
+"""The embedded engine: DuckDB files that stand for Snowflake databases.
+
+Each database is one file, `<directory>/<DATABASE>.duckdb`, attached under its own name, so that
+`RAW.FORMULA1.RESULTS` names the same table here as on Snowflake. Everything DuckDB-specific in the
+project is in this module; nodes only see the objects it hands them through the catalog.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import fsspec
+import pandas as pd
+from kedro.io import AbstractDataset, DatasetError
+
+from f1_kedro.identifiers import identifier, qualified
+from f1_kedro.ingest_spec import IngestError, TableSpec, header_mapping
+
+logger = logging.getLogger(__name__)
+
+_TYPES = {"INTEGER", "DOUBLE", "VARCHAR", "DATE", "TIME", "BOOLEAN", "BIGINT", "TIMESTAMP"}
+
+
+class DuckDBWarehouse:
+    """The embedded warehouse: attach the database files, create schemas, load and swap tables."""
+
+    def __init__(
+        self,
+        directory: str | Path = "data/warehouse",
+        databases: tuple[str, ...] | list[str] = ("RAW", "FORMULA1"),
+        stage_dir: str | Path = "data/06_models/ml_stage",
+    ):
+        self.directory = Path(directory)
+        self.databases = tuple(identifier(d, "database") for d in databases)
+        self.stage_dir = Path(stage_dir)
+
+    def __repr__(self) -> str:
+        return f"DuckDBWarehouse(directory={str(self.directory)!r})"
+
+    def database_path(self, database: str) -> Path:
+        return self.directory / f"{identifier(database, 'database')}.duckdb"
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection with every database file attached under its name; closed on exit."""
+        if not read_only:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(":memory:")
+        try:
+            for database in self.databases:
+                path = self.database_path(database)
+                if read_only and not path.exists():
+                    raise DatasetError(
+                        f"warehouse file {path} does not exist: run `kedro run --pipeline=bootstrap`"
+                    )
+                mode = " (READ_ONLY)" if read_only else ""
+                con.execute(f"ATTACH '{_sql_string(path)}' AS {database}{mode}")
+            yield con
+        finally:
+            con.close()
+
+    # -- bootstrap -----------------------------------------------------------------------------
+    def bootstrap(self, layout: Mapping[str, Any]) -> dict[str, Any]:
+        """Create the database files, their schemas and the ML stage folder; idempotent."""
+        created: dict[str, list[str]] = {}
+        with self.connect() as con:
+            for database, schemas in layout["databases"].items():
+                identifier(database, "database")
+                if database not in self.databases:
+                    raise ValueError(
+                        f"bootstrap layout names database {database!r}, but the warehouse "
+                        f"attaches only {list(self.databases)}"
+                    )
+                for schema in schemas:
+                    con.execute(f"CREATE SCHEMA IF NOT EXISTS {qualified(database, schema)}")
+                created[database] = list(schemas)
+        stage = self.stage_dir / identifier(layout["stage"], "stage")
+        stage.mkdir(parents=True, exist_ok=True)
+        return {"engine": "duckdb", "databases": created, "stage": str(stage)}
+
+    # -- ingest --------------------------------------------------------------------------------
+    def load_csv_table(
+        self,
+        spec: TableSpec,
+        source_uri: str,
+        storage_options: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Load one CSV into `spec.target` and replace the old table in one transaction.
+
+        The file is read with the declared columns and types (by name, in whatever order the file
+        has them); any value that does not fit stops the load, and the previous table stays.
+        """
+        uri = spec.file_uri(source_uri)
+        fs, path = fsspec.core.url_to_fs(uri, **dict(storage_options or {}))
+        header = _read_header(fs, path, uri)
+        file_columns = header_mapping(spec, header, uri)
+        with self.connect() as con:
+            if not _is_local(fs):
+                con.register_filesystem(fs)
+                path = uri
+            # Types in the file's own column order; columns the spec does not know stay VARCHAR.
+            csv_types = {name: file_columns.get(name, "VARCHAR") for name in header}
+            try:
+                relation = con.read_csv(
+                    path,
+                    header=True,
+                    sep=",",
+                    quotechar='"',
+                    escapechar='"',
+                    na_values=[spec.null_string],
+                    dtype=csv_types,
+                    null_padding=spec.ragged_tail,
+                    encoding="utf-8",
+                )
+                relation.create_view("__ingest_source")
+                select = ", ".join(
+                    f'"{name}"::{_type(t)} AS {identifier(name.upper(), "column")}'
+                    for name, t in spec.columns.items()
+                )
+                con.begin()
+                con.execute(
+                    f"CREATE OR REPLACE TABLE {spec.target} AS SELECT {select} FROM __ingest_source"
+                )
+                rows = con.execute(f"SELECT count(*) FROM {spec.target}").fetchone()[0]
+                if rows == 0:
+                    raise IngestError(f"{uri}: the file has a header but no rows")
+                _check_primary_key(con, spec, uri)
+                con.commit()
+            except IngestError:
+                _rollback(con)
+                raise
+            except duckdb.Error as err:
+                _rollback(con)
+                raise IngestError(f"{uri}: {_first_lines(str(err))}") from err
+        return {"table": spec.target, "source": uri, "rows": int(rows), "rejects": 0}
+
+    # -- tables --------------------------------------------------------------------------------
+    def read_table(self, table: str, limit: int | None = None) -> pd.DataFrame:
+        name = qualified(*table.split("."))
+        query = f"SELECT * FROM {name}" + (f" LIMIT {int(limit)}" if limit is not None else "")
+        with self.connect(read_only=True) as con:
+            try:
+                return con.execute(query).arrow().read_all().to_pandas()
+            except duckdb.CatalogException as err:
+                raise DatasetError(f"table {name} does not exist in the warehouse: {err}") from err
+
+    def replace_table(self, table: str, data: pd.DataFrame) -> None:
+        """Write `data` as `table`, replacing the old one atomically."""
+        name = qualified(*table.split("."))
+        with self.connect() as con:
+            con.register("__frame", data)
+            con.begin()
+            try:
+                con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM __frame")
+                con.commit()
+            except duckdb.Error:
+                _rollback(con)
+                raise
+
+    def table_exists(self, table: str) -> bool:
+        database, schema, name = table.split(".")
+        with self.connect(read_only=True) as con:
+            return bool(
+                con.execute(
+                    "SELECT count(*) FROM information_schema.tables WHERE upper(table_catalog)=? "
+                    "AND upper(table_schema)=? AND upper(table_name)=?",
+                    [database.upper(), schema.upper(), name.upper()],
+                ).fetchone()[0]
+            )
+
+
+class DuckDBWarehouseDataset(AbstractDataset[None, DuckDBWarehouse]):
+    """Hands nodes the embedded warehouse; nodes call its methods and never import DuckDB."""
+
+    def __init__(
+        self,
+        directory: str = "data/warehouse",
+        databases: list[str] | None = None,
+        stage_dir: str = "data/06_models/ml_stage",
+    ):
+        self._warehouse = DuckDBWarehouse(directory, databases or ("RAW", "FORMULA1"), stage_dir)
+
+    def load(self) -> DuckDBWarehouse:
+        return self._warehouse
+
+    def save(self, data: None) -> None:
+        raise DatasetError("the warehouse is a resource: nodes use it, they do not save it")
+
+    def _describe(self) -> dict[str, Any]:
+        return {"directory": str(self._warehouse.directory)}
+
+
+class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
+    """A warehouse table as a pandas DataFrame (read through Arrow); saves replace it atomically.
+
+    A node whose SQL (dbt) already built the table returns a `f1_kedro.tables.BuiltTable`; saving
+    that checks that the table exists instead of writing it again.
+    """
+
+    def __init__(
+        self,
+        table: str,
+        directory: str = "data/warehouse",
+        databases: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ):
+        self._table = qualified(*table.split("."))
+        self._warehouse = DuckDBWarehouse(directory, databases or ("RAW", "FORMULA1"))
+        self.metadata = metadata
+
+    def load(self) -> pd.DataFrame:
+        return self._warehouse.read_table(self._table)
+
+    def save(self, data: Any) -> None:
+        from f1_kedro.tables import BuiltTable
+
+        if isinstance(data, BuiltTable):
+            data.check(self._table)
+            if not self._warehouse.table_exists(self._table):
+                raise DatasetError(f"{data.built_by} did not build {self._table}")
+            return
+        self._warehouse.replace_table(self._table, data)
+
+    def _exists(self) -> bool:
+        try:
+            return self._warehouse.table_exists(self._table)
+        except DatasetError:
+            return False
+
+    def _describe(self) -> dict[str, Any]:
+        return {"table": self._table, "directory": str(self._warehouse.directory)}
+
+    def preview(self, nrows: int = 10) -> dict[str, Any]:
+        """Rows for kedro-viz's preview panel."""
+        frame = self._warehouse.read_table(self._table, limit=nrows)
+        return frame.astype(str).to_dict(orient="split")
+
+
+def _read_header(fs: fsspec.AbstractFileSystem, path: str, uri: str) -> list[str]:
+    try:
+        with fs.open(path, "rb") as handle:
+            first = handle.readline(1 << 16)
+    except FileNotFoundError as err:
+        raise IngestError(f"{uri}: file not found") from err
+    if not first.strip():
+        raise IngestError(f"{uri}: the file is empty (no header line)")
+    try:
+        text = first.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise IngestError(f"{uri}: line 1 is not UTF-8 text ({err.reason}); is it a CSV file?") from err
+    return next(csv.reader(io.StringIO(text)))
+
+
+def _is_local(fs: fsspec.AbstractFileSystem) -> bool:
+    protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+    return protocol in ("file", "local")
+
+
+def _type(name: str) -> str:
+    if name.upper() not in _TYPES:
+        raise ValueError(f"unknown column type {name!r}; use one of {sorted(_TYPES)}")
+    return name.upper()
+
+
+def _check_primary_key(con: duckdb.DuckDBPyConnection, spec: TableSpec, uri: str) -> None:
+    if not spec.primary_key:
+        return
+    key = ", ".join(identifier(c.upper(), "column") for c in spec.primary_key)
+    duplicate = con.execute(
+        f"SELECT {key}, count(*) FROM {spec.target} GROUP BY ALL HAVING count(*) > 1 LIMIT 1"
+    ).fetchone()
+    if duplicate:
+        values = dict(zip(spec.primary_key, duplicate[:-1], strict=True))
+        raise IngestError(
+            f"{uri}: duplicate primary key {values} ({duplicate[-1]} rows) in column(s) "
+            f"{', '.join(spec.primary_key)}"
+        )
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        con.rollback()
+    except duckdb.Error:
+        pass  # no transaction was open
+
+
+def _first_lines(message: str, n: int = 6) -> str:
+    return "\n".join(message.strip().splitlines()[:n])
+
+
+def _sql_string(value: object) -> str:
+    return str(value).replace("'", "''")

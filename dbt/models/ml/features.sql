@@ -1,0 +1,192 @@
+{#-
+    The ML feature table: one row per race and driver, FORMULA1.ML.FEATURES.
+    Every feature is known before the race starts: form windows end at the previous race and
+    standings are those after the previous race of the season. Column names are UPPER_SNAKE so
+    that DuckDB and Snowflake return the same names.
+-#}
+{%- set n = var('form_window') | int -%}
+{%- set driver_window = "partition by driver_id order by season, round rows between " ~ n ~ " preceding and 1 preceding" -%}
+{%- set driver_history = "partition by driver_id order by season, round rows between unbounded preceding and 1 preceding" -%}
+{%- set circuit_history = "partition by driver_id, circuit_id order by season, round rows between unbounded preceding and 1 preceding" -%}
+{%- set constructor_window = "partition by constructor_id order by season, round rows between " ~ n ~ " preceding and 1 preceding" -%}
+
+with
+
+results as (
+    select * from {{ ref('fct_results') }}
+),
+
+races as (
+    select * from {{ ref('dim_races') }}
+),
+
+drivers as (
+    select * from {{ ref('dim_drivers') }}
+),
+
+constructors as (
+    select * from {{ ref('dim_constructors') }}
+),
+
+qualifying as (
+    select * from {{ ref('stg_qualifying') }}
+),
+
+driver_standings as (
+    select * from {{ ref('stg_driver_standings') }}
+),
+
+constructor_standings as (
+    select * from {{ ref('stg_constructor_standings') }}
+),
+
+{% if var('include_post_race_features') %}
+pit_stops as (
+    select * from {{ ref('int_pit_stops') }}
+),
+{% endif %}
+
+-- one row per race and driver: in a shared drive (1950s) keep the driver's better-placed car
+driver_results as (
+    select *
+    from (
+        select
+            results.*,
+            case when results.position between 1 and 3 then 1 else 0 end as is_podium,
+            case when results.points > 0 then 1 else 0 end as scored_points,
+            row_number() over (
+                partition by results.race_id, results.driver_id
+                order by results.position_order, results.result_id
+            ) as car_rank
+        from results
+    ) as ranked
+    where car_rank = 1
+),
+
+-- the driver's form over the previous N races (any season), and experience
+driver_form as (
+    select
+        race_id,
+        driver_id,
+        avg(position) over ({{ driver_window }}) as driver_avg_finish,
+        avg(1.0 * is_not_classified) over ({{ driver_window }}) as driver_dnf_rate,
+        avg(1.0 * is_podium) over ({{ driver_window }}) as driver_podium_rate,
+        avg(1.0 * scored_points) over ({{ driver_window }}) as driver_points_rate,
+        count(*) over ({{ driver_history }}) as driver_races_before,
+        avg(position) over ({{ circuit_history }}) as driver_circuit_avg_finish_before,
+        count(*) over ({{ circuit_history }}) as driver_circuit_races_before
+
+    from driver_results
+),
+
+-- each constructor's race, all its cars together
+constructor_races as (
+    select
+        race_id,
+        constructor_id,
+        season,
+        round,
+        count(*) as n_cars,
+        count(position) as n_classified,
+        sum(position) as sum_finish,
+        sum(is_not_classified) as n_not_classified,
+        sum(case when position between 1 and 3 then 1 else 0 end) as n_podiums
+
+    from results
+    group by race_id, constructor_id, season, round
+),
+
+-- the constructor's form over its previous N races, per car
+constructor_form as (
+    select
+        race_id,
+        constructor_id,
+        sum(sum_finish) over ({{ constructor_window }})
+            / nullif(sum(n_classified) over ({{ constructor_window }}), 0) as constructor_avg_finish,
+        1.0 * sum(n_not_classified) over ({{ constructor_window }})
+            / nullif(sum(n_cars) over ({{ constructor_window }}), 0) as constructor_dnf_rate,
+        1.0 * sum(n_podiums) over ({{ constructor_window }})
+            / nullif(sum(n_cars) over ({{ constructor_window }}), 0) as constructor_podium_rate
+
+    from constructor_races
+),
+
+features as (
+    select
+        ---------- keys and context
+        driver_results.race_id as RACE_ID,
+        driver_results.driver_id as DRIVER_ID,
+        driver_results.constructor_id as CONSTRUCTOR_ID,
+        driver_results.circuit_id as CIRCUIT_ID,
+        driver_results.season as SEASON,
+        driver_results.round as ROUND,
+        driver_results.race_date as RACE_DATE,
+        races.circuit_ref as CIRCUIT_REF,
+        constructors.constructor_ref as CONSTRUCTOR_REF,
+        drivers.driver_ref as DRIVER_REF,
+
+        ---------- starting position
+        driver_results.grid as GRID,
+        qualifying.qualifying_position as QUALIFYING_POSITION,
+        driver_results.driver_age_years as DRIVER_AGE_YEARS,
+
+        ---------- form over the previous N races (var form_window; the names keep _LAST_5)
+        driver_form.driver_avg_finish as DRIVER_AVG_FINISH_LAST_5,
+        driver_form.driver_dnf_rate as DRIVER_DNF_RATE_LAST_5,
+        driver_form.driver_podium_rate as DRIVER_PODIUM_RATE_LAST_5,
+        driver_form.driver_points_rate as DRIVER_POINTS_RATE_LAST_5,
+        constructor_form.constructor_avg_finish as CONSTRUCTOR_AVG_FINISH_LAST_5,
+        constructor_form.constructor_dnf_rate as CONSTRUCTOR_DNF_RATE_LAST_5,
+        constructor_form.constructor_podium_rate as CONSTRUCTOR_PODIUM_RATE_LAST_5,
+
+        ---------- championship after the previous race of the season (round 1: NULL / 0)
+        driver_standings.position as DRIVER_CHAMPIONSHIP_POSITION_BEFORE,
+        coalesce(driver_standings.points, 0) as DRIVER_POINTS_BEFORE,
+        constructor_standings.position as CONSTRUCTOR_CHAMPIONSHIP_POSITION_BEFORE,
+        coalesce(constructor_standings.points, 0) as CONSTRUCTOR_POINTS_BEFORE,
+
+        ---------- experience
+        driver_form.driver_races_before as DRIVER_RACES_BEFORE,
+        driver_form.driver_circuit_races_before as DRIVER_CIRCUIT_RACES_BEFORE,
+        driver_form.driver_circuit_avg_finish_before as DRIVER_CIRCUIT_AVG_FINISH_BEFORE,
+
+        {% if var('include_post_race_features') %}
+        ---------- known only after the race (var include_post_race_features)
+        pit_stops.pit_stop_count as PIT_STOPS_IN_RACE,
+        {% endif %}
+
+        ---------- outcome: never a feature
+        driver_results.position as FINISH_POSITION,
+        case
+            when driver_results.position between 1 and 3 then 0
+            when driver_results.position between 4 and 10 then 1
+            else 2
+        end as LABEL
+
+    from driver_results
+    inner join races on driver_results.race_id = races.race_id
+    left join drivers on driver_results.driver_id = drivers.driver_id
+    left join constructors on driver_results.constructor_id = constructors.constructor_id
+    left join qualifying
+        on driver_results.race_id = qualifying.race_id
+        and driver_results.driver_id = qualifying.driver_id
+    left join driver_form
+        on driver_results.race_id = driver_form.race_id
+        and driver_results.driver_id = driver_form.driver_id
+    left join constructor_form
+        on driver_results.race_id = constructor_form.race_id
+        and driver_results.constructor_id = constructor_form.constructor_id
+    left join driver_standings
+        on races.previous_race_id_in_season = driver_standings.race_id
+        and driver_results.driver_id = driver_standings.driver_id
+    left join constructor_standings
+        on races.previous_race_id_in_season = constructor_standings.race_id
+        and driver_results.constructor_id = constructor_standings.constructor_id
+    {% if var('include_post_race_features') %}
+    left join pit_stops
+        on driver_results.race_id = pit_stops.race_id
+        and driver_results.driver_id = pit_stops.driver_id
+    {% endif %}
+)
+
+select * from features

@@ -1,0 +1,1 @@
+"""Benchmarks of the f1_kedro pipelines (issue 8); run with `make bench`."""

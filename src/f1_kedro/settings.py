@@ -5,9 +5,11 @@ The engine is chosen by Kedro environment: `conf/base` is the embedded DuckDB en
 parameters for `kedro run --env snowflake`.
 """
 
+from f1_kedro.engines.snowflake import SnowflakeSessionHook
 from f1_kedro.hooks import RunLockHook, StageTimingHook
 
-HOOKS = (RunLockHook(), StageTimingHook())
+# Hooks run last-registered first: SnowflakeSessionHook checks credentials before the run lock.
+HOOKS = (RunLockHook(), StageTimingHook(), SnowflakeSessionHook())
 
 CONFIG_LOADER_ARGS = {
     "base_env": "base",

@@ -112,6 +112,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ("pyproject.toml", ".telemetry"):
         shutil.copy(PROJECT_ROOT / name, root / name)
     (root / "conf" / "local").mkdir(exist_ok=True)
+    (root / "src").mkdir()  # Kedro wants the folder; the package itself is installed editable
     # The default source is ../shared/data/formula1, relative to the project root.
     (tmp_path / "shared" / "data").mkdir(parents=True)
     os.symlink(SHARED_DATA, tmp_path / "shared" / "data" / "formula1")
@@ -125,12 +126,22 @@ def run_kedro(
     params: dict[str, Any] | None = None,
     env: str | None = None,
 ) -> dict[str, Any]:
-    """Run the project in process, as `kedro run` does, and return the run's free outputs."""
+    """Run the project in process, as `kedro run` does, and return the run's free outputs.
+
+    `params` take dotted keys, like `kedro run --params=ingest.source_uri=...`.
+    """
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
 
     bootstrap_project(project_dir)
-    with KedroSession.create(project_path=project_dir, env=env, runtime_params=params) as session:
+    nested: dict[str, Any] = {}
+    for key, value in (params or {}).items():  # as the CLI does with --params=a.b=c
+        *parents, leaf = key.split(".")
+        level = nested
+        for part in parents:
+            level = level.setdefault(part, {})
+        level[leaf] = value
+    with KedroSession.create(project_path=project_dir, env=env, runtime_params=nested) as session:
         return session.run(pipeline_names=[pipeline] if pipeline else None)
 
 

@@ -48,7 +48,9 @@ def table_specs(params: Mapping[str, Any]) -> list[TableSpec]:
             identifier(column, f"column of {name}")
         for column in table.get("primary_key", []):
             if column not in columns:
-                raise ValueError(f"ingest.tables.{name}.primary_key names unknown column {column!r}")
+                raise ValueError(
+                    f"ingest.tables.{name}.primary_key names unknown column {column!r}"
+                )
         specs.append(
             TableSpec(
                 name=name,

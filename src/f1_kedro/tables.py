@@ -9,7 +9,7 @@ from kedro.io import DatasetError
 
 @dataclass(frozen=True)
 class BuiltTable:
-    """Returned by a node that ran SQL which built `table`; the table dataset then only checks it."""
+    """Returned by a node whose SQL built `table`; the table dataset then only checks it."""
 
     table: str
     built_by: str = "dbt"

@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import shutil
+import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -58,7 +60,8 @@ class DuckDBWarehouse:
                 path = self.database_path(database)
                 if read_only and not path.exists():
                     raise DatasetError(
-                        f"warehouse file {path} does not exist: run `kedro run --pipeline=bootstrap`"
+                        f"warehouse file {path} does not exist: "
+                        "run `kedro run --pipeline=bootstrap`"
                     )
                 mode = " (READ_ONLY)" if read_only else ""
                 con.execute(f"ATTACH '{_sql_string(path)}' AS {database}{mode}")
@@ -99,12 +102,15 @@ class DuckDBWarehouse:
         """
         uri = spec.file_uri(source_uri)
         fs, path = fsspec.core.url_to_fs(uri, **dict(storage_options or {}))
-        header = _read_header(fs, path, uri)
-        file_columns = header_mapping(spec, header, uri)
+        with _local_copy(fs, path, uri) as local_path:
+            header = _read_header(local_path, uri)
+            file_columns = header_mapping(spec, header, uri)
+            return self._load_local_csv(spec, local_path, uri, header, file_columns)
+
+    def _load_local_csv(
+        self, spec: TableSpec, path: str, uri: str, header: list[str], file_columns: dict[str, str]
+    ) -> dict[str, Any]:
         with self.connect() as con:
-            if not _is_local(fs):
-                con.register_filesystem(fs)
-                path = uri
             # Types in the file's own column order; columns the spec does not know stay VARCHAR.
             csv_types = {name: file_columns.get(name, "VARCHAR") for name in header}
             try:
@@ -115,7 +121,8 @@ class DuckDBWarehouse:
                     quotechar='"',
                     escapechar='"',
                     na_values=[spec.null_string],
-                    dtype=csv_types,
+                    columns=csv_types,
+                    auto_detect=False,
                     null_padding=spec.ragged_tail,
                     encoding="utf-8",
                 )
@@ -243,18 +250,39 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         return frame.astype(str).to_dict(orient="split")
 
 
-def _read_header(fs: fsspec.AbstractFileSystem, path: str, uri: str) -> list[str]:
+@contextmanager
+def _local_copy(fs: fsspec.AbstractFileSystem, path: str, uri: str) -> Iterator[str]:
+    """A local path for the file: itself when local, else a streamed temporary copy.
+
+    DuckDB's httpfs extension cannot be downloaded here, and its fsspec bridge needs calls
+    (`modified()`) that HTTP file systems lack, so remote files are copied through fsspec.
+    """
     try:
-        with fs.open(path, "rb") as handle:
-            first = handle.readline(1 << 16)
+        if _is_local(fs):
+            if not fs.isfile(path):
+                raise FileNotFoundError(path)
+            yield path
+            return
+        with tempfile.TemporaryDirectory(prefix="f1_ingest_") as tmp:
+            local = str(Path(tmp) / Path(path).name)
+            with fs.open(path, "rb") as remote, open(local, "wb") as copy:
+                shutil.copyfileobj(remote, copy, 1 << 20)
+            yield local
     except FileNotFoundError as err:
         raise IngestError(f"{uri}: file not found") from err
+
+
+def _read_header(path: str, uri: str) -> list[str]:
+    with open(path, "rb") as handle:
+        first = handle.read(1 << 16).split(b"\n", 1)[0]
     if not first.strip():
         raise IngestError(f"{uri}: the file is empty (no header line)")
     try:
         text = first.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        raise IngestError(f"{uri}: line 1 is not UTF-8 text ({err.reason}); is it a CSV file?") from err
+        raise IngestError(
+            f"{uri}: line 1 is not UTF-8 text ({err.reason}); is it a CSV file?"
+        ) from err
     return next(csv.reader(io.StringIO(text)))
 
 
@@ -291,8 +319,14 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
         pass  # no transaction was open
 
 
-def _first_lines(message: str, n: int = 6) -> str:
-    return "\n".join(message.strip().splitlines()[:n])
+def _first_lines(message: str, n: int = 5) -> str:
+    """DuckDB's error up to its advice and settings dump: the line, the column, the value."""
+    lines: list[str] = []
+    for line in message.strip().splitlines():
+        if line.startswith("Possible fixes") or "auto-detected" in line:
+            break
+        lines.append(line)
+    return "\n".join(ln for ln in lines[:n] if ln.strip())
 
 
 def _sql_string(value: object) -> str:

@@ -18,7 +18,7 @@ class CsvLoader(Protocol):
 
 
 def resolve_source(params: dict[str, Any]) -> dict[str, Any]:
-    """Pick the source: `ingest.source_uri` if given, else the shared folder, else the public bucket.
+    """Pick the source: `source_uri` if given, else the shared folder, else the public bucket.
 
     Returns the URI and the fsspec storage options to read it with.
     """

@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 KEDRO := .venv/bin/kedro
 
-.PHONY: run test install viz viz-build jupyter dbt-docs mlflow bench lint
+.PHONY: run test install chromium viz viz-build jupyter dbt-docs mlflow bench lint
 
 .venv/.installed: pyproject.toml constraints.txt
 	test -x $(PY) || python3 -m venv .venv
@@ -19,8 +19,13 @@ run: install
 	$(KEDRO) run
 
 ## The test suite (fails on zero tests collected: pytest exits 5).
-test: install
+test: install chromium
 	.venv/bin/pytest
+
+# Headless Chromium for the kedro-viz screenshot test (Debian package; needs root or sudo).
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
+	  || echo "WARNING: could not install chromium; the kedro-viz screenshot test will be skipped"
 
 viz: install
 	$(KEDRO) viz run --autoreload

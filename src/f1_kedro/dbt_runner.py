@@ -1,0 +1,204 @@
+"""dbt from Kedro: a catalog entry that hands nodes the dbt project, and one call that builds it.
+
+Engine-free: the engine is the dbt target, which the catalog of each Kedro environment names.
+dbt runs in process through its programmatic `dbtRunner`; dbt-duckdb then opens the warehouse
+file itself, so no Kedro dataset may hold a connection to it meanwhile (the DuckDB datasets open
+and close one per call).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kedro.io import AbstractDataset, DatasetError
+
+logger = logging.getLogger(__name__)
+
+# Statuses of dbt's run results that mean a model, seed, snapshot or test did not pass.
+_FAILED = {"error", "fail", "runtime error"}
+
+
+class DbtBuildError(RuntimeError):
+    """A dbt invocation failed; `failures` holds dbt's own node names and messages."""
+
+    def __init__(self, message: str, failures: list[dict[str, Any]] | None = None):
+        super().__init__(message)
+        self.failures = failures or []
+
+
+@dataclass(frozen=True)
+class DbtProject:
+    """A dbt project, its profiles and target, and the vars every invocation gets."""
+
+    project_dir: str = "dbt"
+    profiles_dir: str = "dbt"
+    target: str = "duckdb"
+    vars: Mapping[str, Any] = field(default_factory=dict)
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    def build(
+        self,
+        select: Sequence[str],
+        vars: Mapping[str, Any] | None = None,
+        exclude: Sequence[str] | None = None,
+    ) -> dict[str, Any]:
+        """Run `dbt build` on `select` (models and their tests) in one invocation.
+
+        Returns a JSON-ready report (target, selection, counts by status, each node's status and
+        time). A failed model or test raises `DbtBuildError` with dbt's messages.
+        """
+        merged_vars = {**self.vars, **(vars or {})}
+        args = self._args("build", select, merged_vars, exclude)
+        logger.info("dbt %s", " ".join(args))
+        started = time.perf_counter()
+        with _environment(self.env):
+            result = _invoke(args)
+        seconds = round(time.perf_counter() - started, 2)
+        nodes = _node_results(result.result)
+        failures = [n for n in nodes if n["status"] in _FAILED]
+        if result.exception is not None or failures or not result.success:
+            raise DbtBuildError(_failure_message(self.target, result.exception, failures), failures)
+        counts = Counter(n["status"] for n in nodes)
+        logger.info("dbt build passed in %.1f s: %s", seconds, dict(counts))
+        return {
+            "command": "build",
+            "target": self.target,
+            "select": list(select),
+            "exclude": list(exclude or []),
+            "vars": merged_vars,
+            "seconds": seconds,
+            "counts": dict(sorted(counts.items())),
+            "nodes": nodes,
+        }
+
+    def _args(
+        self,
+        command: str,
+        select: Sequence[str],
+        vars: Mapping[str, Any],
+        exclude: Sequence[str] | None,
+    ) -> list[str]:
+        args = [
+            command,
+            "--project-dir",
+            str(self.project_dir),
+            "--profiles-dir",
+            str(self.profiles_dir),
+            "--target",
+            self.target,
+        ]
+        if select:
+            args += ["--select", *select]
+        if exclude:
+            args += ["--exclude", *exclude]
+        if vars:
+            args += ["--vars", json.dumps(dict(vars))]
+        return args
+
+
+class DbtProjectDataset(AbstractDataset[None, DbtProject]):
+    """The dbt project as a catalog entry, so that each Kedro environment picks its dbt target."""
+
+    def __init__(
+        self,
+        project_dir: str = "dbt",
+        profiles_dir: str = "dbt",
+        target: str = "duckdb",
+        vars: dict[str, Any] | None = None,
+        env: dict[str, str] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ):
+        self._project = DbtProject(
+            project_dir, profiles_dir, target, dict(vars or {}), dict(env or {})
+        )
+        self.metadata = metadata
+
+    def load(self) -> DbtProject:
+        if not (Path(self._project.project_dir) / "dbt_project.yml").exists():
+            raise DatasetError(f"no dbt_project.yml in {Path(self._project.project_dir).resolve()}")
+        return self._project
+
+    def save(self, data: None) -> None:
+        raise DatasetError("the dbt project is a resource: nodes build it, they do not save it")
+
+    def _describe(self) -> dict[str, Any]:
+        return {"project_dir": self._project.project_dir, "target": self._project.target}
+
+
+def _invoke(args: list[str]) -> Any:
+    # Imported here: dbt is heavy to import and only the nodes that run it need it.
+    from dbt.cli.main import dbtRunner
+
+    try:
+        return dbtRunner().invoke(args)
+    finally:
+        _release_adapters()
+
+
+def _release_adapters() -> None:
+    """Close what dbt leaves open in this process, so the next reader can open the warehouse.
+
+    dbt keeps its adapters (and dbt-duckdb its in-process database, with the file attached) for
+    the life of the process; a Kedro dataset that opens the same file afterwards would conflict.
+    """
+    from dbt.adapters.factory import reset_adapters
+
+    reset_adapters()
+    duckdb_connections = sys.modules.get("dbt.adapters.duckdb.connections")
+    if duckdb_connections is not None:
+        manager = duckdb_connections.DuckDBConnectionManager
+        environment, manager._ENV = manager._ENV, None
+        if environment is not None:
+            environment.close()
+
+
+@contextmanager
+def _environment(env: Mapping[str, str]) -> Iterator[None]:
+    """Set `env` (e.g. F1_WAREHOUSE_DIR for the profile) for one invocation, then restore."""
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update({key: str(value) for key, value in env.items()})
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _node_results(execution: Any) -> list[dict[str, Any]]:
+    """Each node's outcome from dbt's RunExecutionResult (None when dbt stopped before running)."""
+    results = getattr(execution, "results", None) or []
+    return [
+        {
+            "node": r.node.unique_id,
+            "status": str(getattr(r.status, "value", r.status)),
+            "seconds": round(float(r.execution_time or 0.0), 3),
+            "message": r.message,
+            "failures": r.failures,
+        }
+        for r in results
+    ]
+
+
+def _failure_message(
+    target: str, exception: BaseException | None, failures: list[dict[str, Any]]
+) -> str:
+    lines = [f"dbt build failed on target {target!r}"]
+    if exception is not None:
+        lines.append(f"{type(exception).__name__}: {exception}")
+    lines += [f"- {f['node']} [{f['status']}]: {f['message']}" for f in failures]
+    if exception is None and not failures:
+        lines.append("dbt reported failure without node results; see dbt/logs/dbt.log")
+    return "\n".join(lines)

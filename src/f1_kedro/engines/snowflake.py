@@ -36,17 +36,20 @@ logger = logging.getLogger(__name__)
 
 # -- credentials -------------------------------------------------------------------------------
 
-# Connection parameter -> environment variable. The environment wins over credentials.yml.
-ENV_VARS: dict[str, str] = {
-    "account": "SNOWFLAKE_ACCOUNT",
-    "user": "SNOWFLAKE_USER",
-    "password": "SNOWFLAKE_PASSWORD",
-    "private_key_file": "SNOWFLAKE_PRIVATE_KEY_FILE",
-    "private_key_file_pwd": "SNOWFLAKE_PRIVATE_KEY_FILE_PWD",
-    "role": "SNOWFLAKE_ROLE",
-    "warehouse": "SNOWFLAKE_WAREHOUSE",
-    "database": "SNOWFLAKE_DATABASE",
-    "schema": "SNOWFLAKE_SCHEMA",
+# Connection parameter -> environment variable(s), first name preferred; the environment wins
+# over credentials.yml. The *_PATH / *_PASSPHRASE and HOST/PORT/PROTOCOL names are the ones
+# dbt/profiles.yml reads, so one set of variables serves Snowpark and dbt.
+ENV_VARS: dict[str, tuple[str, ...]] = {
+    "account": ("SNOWFLAKE_ACCOUNT",),
+    "user": ("SNOWFLAKE_USER",),
+    "password": ("SNOWFLAKE_PASSWORD",),
+    "private_key_file": ("SNOWFLAKE_PRIVATE_KEY_FILE", "SNOWFLAKE_PRIVATE_KEY_PATH"),
+    "private_key_file_pwd": ("SNOWFLAKE_PRIVATE_KEY_FILE_PWD", "SNOWFLAKE_PRIVATE_KEY_PASSPHRASE"),
+    "role": ("SNOWFLAKE_ROLE",),
+    "warehouse": ("SNOWFLAKE_WAREHOUSE",),
+    "host": ("SNOWFLAKE_HOST",),
+    "port": ("SNOWFLAKE_PORT",),
+    "protocol": ("SNOWFLAKE_PROTOCOL",),
 }
 _REQUIRED = ("account", "user", "role", "warehouse")
 _SECRET_KEYS = frozenset({"password", "private_key_file_pwd", "private_key", "token", "passcode"})
@@ -77,17 +80,18 @@ class SnowflakeCredentials:
         Non-secret connector options (host, port, protocol, authenticator) may come from the file.
         """
         values = {k: v for k, v in dict(credentials_file or {}).items() if v not in (None, "")}
-        for key, var in ENV_VARS.items():
-            if environ.get(var):
-                values[key] = environ[var]
+        for key, names in ENV_VARS.items():
+            value = next((environ[n] for n in names if environ.get(n)), None)
+            if value:
+                values[key] = int(value) if key == "port" else value
         return cls(values)
 
     def missing(self) -> list[str]:
         """Names of the environment variables still needed, in the order a user sets them."""
-        names = [ENV_VARS[k] for k in _REQUIRED[:2] if not self.values.get(k)]
+        names = [ENV_VARS[k][0] for k in _REQUIRED[:2] if not self.values.get(k)]
         if not (self.values.get("password") or self.values.get("private_key_file")):
             names.append("SNOWFLAKE_PASSWORD or SNOWFLAKE_PRIVATE_KEY_FILE")
-        names += [ENV_VARS[k] for k in _REQUIRED[2:] if not self.values.get(k)]
+        names += [ENV_VARS[k][0] for k in _REQUIRED[2:] if not self.values.get(k)]
         return names
 
     def require(self) -> None:
@@ -215,6 +219,8 @@ class SnowflakeSessionHook:
         environ = os.environ if self._environ is None else self._environ
         credentials = SnowflakeCredentials.from_sources(environ, self._file_credentials)
         credentials.require()  # fail before the first node, listing every missing variable
+        if self._environ is None:
+            _export_for_dbt(credentials)
         self._sessions.configure(credentials)
         names = run_params.get("pipeline_names") or [run_params.get("pipeline_name")]
         self._pipeline = ",".join(n for n in names if n) or "__default__"
@@ -239,6 +245,14 @@ class SnowflakeSessionHook:
 def query_tag(pipeline: str, node: str | None = None) -> str:
     """The QUERY_TAG of the run's queries: `f1_kedro pipeline=<p> node=<n>`."""
     return f"f1_kedro pipeline={pipeline}" + (f" node={node}" if node else "")
+
+
+def _export_for_dbt(credentials: SnowflakeCredentials) -> None:
+    # dbt's profile reads environment variables only: hand it what credentials.yml supplied.
+    for key, names in ENV_VARS.items():
+        value = credentials.values.get(key)
+        if value not in (None, "") and not any(os.environ.get(n) for n in names):
+            os.environ[names[-1] if key.startswith("private_key") else names[0]] = str(value)
 
 
 def _credentials_from_config(config_loader: Any) -> Mapping[str, Any]:
@@ -314,13 +328,13 @@ def generated_sql(ingest_params: Mapping[str, Any], stage: str, file_format: str
     tables = header + "-- The 14 raw tables, columns in the CSV files' order.\n\n"
     tables += "".join(raw_table_ddl(s) + ";\n\n" for s in specs)
     copies = header + (
-        "-- The guide's manual load: run it in a worksheet after 01-05.\n"
+        "-- The guide's manual load: run it in a worksheet after 01-05 (as LOADER or SYSADMIN).\n"
         "-- `kedro run --pipelines ingest` runs the same COPY INTO into a fresh table per file\n"
         "-- and swaps it in, so bootstrap does not run this file.\n\n"
     )
     copies += "".join(copy_into_sql(s, s.target, stage, file_format) + ";\n\n" for s in specs)
     return {
-        "05_raw_tables.sql": tables.rstrip() + "\n",
+        "04_raw_tables.sql": tables.rstrip() + "\n",
         "90_copy_into_raw_tables.sql": copies.rstrip() + "\n",
     }
 

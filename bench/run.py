@@ -91,7 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.features:
         from bench.features_pandas import compare_features
 
-        failed |= not compare_features(args.features, args.data_dir, report)
+        repeat = args.repeat_scaled or args.repeat
+        failed |= not compare_features(args.features, args.data_dir, report, repeat, args.code)
     evaluate_targets(report)
     path = report.save(args.results_dir)
     report.print(f"\nresults written to {path}")

@@ -50,8 +50,14 @@ class Route:
 class EmulatedWarehouse(SnowflakeWarehouse):
     """`SnowflakeWarehouse` with its one SQL entry point routed: fakesnow, or parsing only."""
 
-    def __init__(self, session: Any, sql_dir: Path, scrub: Any = None):
-        super().__init__(lambda: session, sql_dir, "RAW.FORMULA1.CSV_FORMAT", scrub)
+    def __init__(
+        self,
+        session: Any,
+        sql_dir: Path,
+        scrub: Any = None,
+        file_format: str = "RAW.FORMULA1.CSV_FORMAT",
+    ):
+        super().__init__(lambda: session, sql_dir, file_format, scrub)
         self.routes: list[Route] = []
 
     def _execute(self, statement: str) -> list[tuple[Any, ...]]:

@@ -1,0 +1,189 @@
+"""The run's Snowpark session, the credentials check, secrets, and the Snowpark table dataset
+(on Snowpark's local testing mode)."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from types import SimpleNamespace
+from typing import Any
+
+import pandas as pd
+import pytest
+from kedro.io import DatasetError
+
+from f1_kedro.engines.snowflake import (
+    MissingSnowflakeCredentialsError,
+    SnowflakeConnectionError,
+    SnowflakeCredentials,
+    SnowflakeSessionHook,
+    SnowflakeTableDataset,
+    SnowflakeWarehouse,
+    SnowparkSessions,
+)
+from f1_kedro.tables import BuiltTable
+
+SECRET = "Tr0ub4dor&3-not-a-real-password"
+ALL_MISSING = (
+    "SNOWFLAKE_ACCOUNT, SNOWFLAKE_USER, SNOWFLAKE_PASSWORD or SNOWFLAKE_PRIVATE_KEY_FILE, "
+    "SNOWFLAKE_ROLE, SNOWFLAKE_WAREHOUSE"
+)
+
+
+def _context(params: dict[str, Any], credentials: dict[str, Any] | None = None) -> Any:
+    return SimpleNamespace(params=params, config_loader={"credentials": credentials or {}})
+
+
+def test_missing_credentials_are_listed_together() -> None:
+    with pytest.raises(MissingSnowflakeCredentialsError, match=ALL_MISSING):
+        SnowflakeCredentials.from_sources({}).require()
+    partial = SnowflakeCredentials.from_sources(
+        {"SNOWFLAKE_ACCOUNT": "a", "SNOWFLAKE_PRIVATE_KEY_PATH": "/k.p8"}, {"role": "R"}
+    )
+    assert partial.missing() == ["SNOWFLAKE_USER", "SNOWFLAKE_WAREHOUSE"]
+
+
+def test_environment_wins_over_credentials_file() -> None:
+    credentials = SnowflakeCredentials.from_sources(
+        {"SNOWFLAKE_USER": "env_user", "SNOWFLAKE_PORT": "8080"}, {"user": "file_user", "role": "R"}
+    )
+    assert credentials.values == {"user": "env_user", "role": "R", "port": 8080}
+
+
+def test_secrets_never_printed() -> None:
+    credentials = SnowflakeCredentials.from_sources(
+        {"SNOWFLAKE_PASSWORD": SECRET, "SNOWFLAKE_PRIVATE_KEY_FILE_PWD": SECRET + "2"}
+    )
+    for text in (repr(credentials), str(credentials), f"{credentials}"):
+        assert SECRET not in text and "***" in text
+    with pytest.raises(MissingSnowflakeCredentialsError) as error:
+        credentials.require()
+    assert SECRET not in str(error.value)
+    assert credentials.scrub(f"login failed for {SECRET}") == "login failed for ***"
+
+
+def test_hook_fails_before_any_node_and_only_on_snowflake(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    local = SnowflakeSessionHook(SnowparkSessions(), environ={})
+    local.after_context_created(_context({"ingest": {}}))
+    local.before_pipeline_run({"pipeline_names": None})  # local engine: nothing to check
+
+    hook = SnowflakeSessionHook(SnowparkSessions(), environ={"SNOWFLAKE_PASSWORD": SECRET})
+    hook.after_context_created(_context({"snowflake": {"ml_stage": "X"}}, {"snowflake": {}}))
+    with pytest.raises(MissingSnowflakeCredentialsError) as error:
+        hook.before_pipeline_run({"pipeline_names": ["ingest"]})
+    message = str(error.value)
+    assert "SNOWFLAKE_ACCOUNT, SNOWFLAKE_USER, SNOWFLAKE_ROLE, SNOWFLAKE_WAREHOUSE" in message
+    assert SECRET not in message and SECRET not in caplog.text
+
+
+def test_connection_failure_message_has_no_secret(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    with socket.socket() as sock:  # a port nobody listens on: the connector fails at once
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    sessions = SnowparkSessions()
+    sessions.configure(
+        SnowflakeCredentials(
+            {
+                "account": "acme",
+                "user": "u",
+                "password": SECRET,
+                "role": "R",
+                "warehouse": "W",
+                "host": "127.0.0.1",
+                "port": port,
+                "protocol": "http",
+                "login_timeout": 3,
+                "network_timeout": 3,
+            }
+        )
+    )
+    with pytest.raises(SnowflakeConnectionError, match="account 'acme' as 'u'") as error:
+        sessions.get()
+    assert SECRET not in str(error.value) and error.value.__cause__ is None
+    assert SECRET not in caplog.text
+
+
+def test_warehouse_errors_are_scrubbed(tmp_path: Any, local_session: Any) -> None:
+    (tmp_path / "01.sql").write_text(f"SELECT '{SECRET}';")
+    credentials = SnowflakeCredentials({"password": SECRET})
+
+    def failing_session() -> Any:
+        raise RuntimeError(f"server said: bad statement SELECT '{SECRET}'")
+
+    warehouse = SnowflakeWarehouse(failing_session, tmp_path, scrub=credentials.scrub)
+    with pytest.raises(RuntimeError, match=r"01.sql: statement 1 failed") as error:
+        warehouse.bootstrap({"setup_sql": ["01.sql"], "databases": {}, "ml_stage": "A.B.C"})
+    assert SECRET not in str(error.value) and "***" in str(error.value)
+
+
+def test_query_tag_names_pipeline_and_node(
+    local_session: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    sessions = SnowparkSessions()
+    sessions.use(local_session)
+    environ = {
+        "SNOWFLAKE_ACCOUNT": "a",
+        "SNOWFLAKE_USER": "u",
+        "SNOWFLAKE_PASSWORD": SECRET,
+        "SNOWFLAKE_ROLE": "r",
+        "SNOWFLAKE_WAREHOUSE": "w",
+    }
+    hook = SnowflakeSessionHook(sessions, environ=environ)
+    hook.after_context_created(_context({"snowflake": {"ml_stage": "X"}}))
+    hook.before_pipeline_run({"pipeline_names": ["ingest"]})
+    hook.before_node_run(SimpleNamespace(name="load_raw_tables_node"))
+    assert sessions.query_tag == "f1_kedro pipeline=ingest node=load_raw_tables_node"
+    # local testing runs no SQL, so ALTER SESSION SET QUERY_TAG is refused: warned once, not fatal
+    hook.before_node_run(SimpleNamespace(name="other_node"))
+    assert caplog.text.count("could not set the Snowflake query tag") == 1
+    assert sessions.get() is local_session
+    hook.after_pipeline_run()
+    assert sessions._session is None  # released; a session it did not create is not closed
+
+
+def test_table_dataset_round_trip(local_session: Any) -> None:
+    dataset = SnowflakeTableDataset(table="formula1.ml.features", session=local_session)
+    assert not dataset.exists()
+    frame = pd.DataFrame({"RACE_ID": [1, 2], "LABEL": [0, 2]})
+    dataset.save(frame)
+    assert dataset.exists()
+    loaded = dataset.load()
+    assert loaded.sort("RACE_ID").to_pandas().equals(frame)
+    dataset.save(loaded.filter(loaded["LABEL"] == 0))  # a Snowpark DataFrame saves too
+    assert dataset.load().count() == 1
+    assert dataset.preview(5) == {
+        "index": [0],
+        "columns": ["RACE_ID", "LABEL"],
+        "data": [["1", "0"]],
+    }
+    assert "FORMULA1.ML.FEATURES" in repr(dataset)
+
+
+def test_table_dataset_checks_a_table_dbt_built(local_session: Any) -> None:
+    dataset = SnowflakeTableDataset(table="FORMULA1.ML.FEATURES", session=local_session)
+    with pytest.raises(DatasetError, match="dbt did not build FORMULA1.ML.FEATURES"):
+        dataset.save(BuiltTable("FORMULA1.ML.FEATURES"))
+    local_session.create_dataframe(pd.DataFrame({"A": [1]})).write.save_as_table(
+        "FORMULA1.ML.FEATURES"
+    )
+    dataset.save(BuiltTable("formula1.ml.features"))  # exists: nothing written
+    with pytest.raises(DatasetError, match="catalog entry is FORMULA1.ML.FEATURES"):
+        dataset.save(BuiltTable("FORMULA1.ML.OTHER"))
+
+
+def test_table_dataset_uses_the_runs_session(local_session: Any, monkeypatch: Any) -> None:
+    from f1_kedro.engines import snowflake
+
+    shared = SnowparkSessions()
+    shared.use(local_session)
+    monkeypatch.setattr(snowflake, "SESSIONS", shared)
+    dataset = SnowflakeTableDataset(table="RAW.FORMULA1.STATUS")
+    assert dataset.session is local_session
+
+
+@pytest.mark.parametrize("table", ["FEATURES", "ML.FEATURES", "FORMULA1.ML.FEATURES; DROP x"])
+def test_table_names_are_three_validated_parts(table: str) -> None:
+    with pytest.raises(Exception, match="DATABASE.SCHEMA.TABLE|not a plain SQL identifier"):
+        SnowflakeTableDataset(table=table)

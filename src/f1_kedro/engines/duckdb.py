@@ -10,8 +10,10 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +30,11 @@ from f1_kedro.ingest_spec import IngestError, TableSpec, header_mapping
 logger = logging.getLogger(__name__)
 
 _TYPES = {"INTEGER", "DOUBLE", "VARCHAR", "DATE", "TIME", "BOOLEAN", "BIGINT", "TIMESTAMP"}
+_LOCK_HOLDER = re.compile(r"Conflicting lock is held in (.*?\(PID \d+\))")
+
+
+class WarehouseBusyError(DatasetError):
+    """Another process holds a warehouse file (DuckDB takes one writer or many readers)."""
 
 
 class DuckDBWarehouse:
@@ -38,10 +45,13 @@ class DuckDBWarehouse:
         directory: str | Path = "data/warehouse",
         databases: tuple[str, ...] | list[str] = ("RAW", "FORMULA1"),
         stage_dir: str | Path = "data/06_models/ml_stage",
+        lock_timeout: float = 30.0,
     ):
         self.directory = Path(directory)
         self.databases = tuple(identifier(d, "database") for d in databases)
         self.stage_dir = Path(stage_dir)
+        # How long to wait for another process's lock on a file (a run's load, a notebook's read).
+        self.lock_timeout = float(lock_timeout)
 
     def __repr__(self) -> str:
         return f"DuckDBWarehouse(directory={str(self.directory)!r})"
@@ -63,11 +73,38 @@ class DuckDBWarehouse:
                         f"warehouse file {path} does not exist: "
                         "run `kedro run --pipeline=bootstrap`"
                     )
-                mode = " (READ_ONLY)" if read_only else ""
-                con.execute(f"ATTACH '{_sql_string(path)}' AS {database}{mode}")
+                self._attach(con, path, database, read_only)
             yield con
         finally:
             con.close()
+
+    def _attach(
+        self, con: duckdb.DuckDBPyConnection, path: Path, database: str, read_only: bool
+    ) -> None:
+        """ATTACH one file; while another process holds its lock, retry up to `lock_timeout`.
+
+        DuckDB's file lock does not wait: a reader fails while a writer has the file open, and a
+        writer fails while any reader has. Loads and reads are short, so waiting usually suffices.
+        """
+        mode = " (READ_ONLY)" if read_only else ""
+        deadline = time.monotonic() + self.lock_timeout
+        delay = 0.05
+        while True:
+            try:
+                con.execute(f"ATTACH '{_sql_string(path)}' AS {database}{mode}")
+                return
+            except duckdb.IOException as err:
+                holder = _LOCK_HOLDER.search(str(err))
+                if holder is None:
+                    raise
+                if time.monotonic() >= deadline:
+                    raise WarehouseBusyError(
+                        f"warehouse file {path.resolve()} is locked by another process "
+                        f"({holder.group(1)}) and stayed locked for {self.lock_timeout:g} s; a "
+                        "`kedro run`, dbt or a notebook is using it. Try again when it is done."
+                    ) from err
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
 
     # -- bootstrap -----------------------------------------------------------------------------
     def bootstrap(self, layout: Mapping[str, Any]) -> dict[str, Any]:
@@ -154,7 +191,7 @@ class DuckDBWarehouse:
         query = f"SELECT * FROM {name}" + (f" LIMIT {int(limit)}" if limit is not None else "")
         with self.connect(read_only=True) as con:
             try:
-                return con.execute(query).arrow().read_all().to_pandas()
+                return con.sql(query).to_arrow_table().to_pandas()
             except duckdb.CatalogException as err:
                 raise DatasetError(f"table {name} does not exist in the warehouse: {err}") from err
 
@@ -191,8 +228,11 @@ class DuckDBWarehouseDataset(AbstractDataset[None, DuckDBWarehouse]):
         directory: str = "data/warehouse",
         databases: list[str] | None = None,
         stage_dir: str = "data/06_models/ml_stage",
+        lock_timeout: float = 30.0,
     ):
-        self._warehouse = DuckDBWarehouse(directory, databases or ("RAW", "FORMULA1"), stage_dir)
+        self._warehouse = DuckDBWarehouse(
+            directory, databases or ("RAW", "FORMULA1"), stage_dir, lock_timeout
+        )
 
     def load(self) -> DuckDBWarehouse:
         return self._warehouse
@@ -217,9 +257,12 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         directory: str = "data/warehouse",
         databases: list[str] | None = None,
         metadata: dict[str, Any] | None = None,
+        lock_timeout: float = 30.0,
     ):
         self._table = qualified(*table.split("."))
-        self._warehouse = DuckDBWarehouse(directory, databases or ("RAW", "FORMULA1"))
+        self._warehouse = DuckDBWarehouse(
+            directory, databases or ("RAW", "FORMULA1"), lock_timeout=lock_timeout
+        )
         self.metadata = metadata
 
     def load(self) -> pd.DataFrame:

@@ -1,0 +1,310 @@
+"""FORMULA1.ML.PREDICTIONS: the served model's predictions for the feature rows of some seasons.
+
+One model, two engines, dispatched on the dbt target's type (config `engine`, see predictions.yml):
+- duckdb: runs in process. The served version is the MLflow alias `champion` of the registry at
+  var `mlflow_tracking_uri`; its fitted preprocessing pipeline lies in the stage folder at var
+  `ml_stage_dir` (`<model>/v<version>/`), which stands for `@FORMULA1.ML.ML_STAGE`.
+- snowflake: runs inside Snowflake as a stored procedure. The served version is the default
+  version in `snowflake.ml.registry.Registry`; the preprocessing pipeline is read from
+  var `snowflake_ml_stage` with `session.file.get_stream`.
+
+Self-contained on purpose: a dbt Python model on Snowflake cannot import project code, and dbt
+puts code before this file's in the stored procedure (hence no `from __future__`). dbt
+replaces the table only when this function returns, so a failed scoring leaves the previous
+predictions in place.
+"""
+
+import io
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+KEYS = ["RACE_ID", "DRIVER_ID"]
+# Classes 0, 1, 2 of LABEL (podium, points, no points), in that order.
+PROBABILITY_COLUMNS = ["PROB_PODIUM", "PROB_POINTS", "PROB_NO_POINTS"]
+OUTPUT_COLUMNS = [
+    *KEYS,
+    "PREDICTED_LABEL",
+    *PROBABILITY_COLUMNS,
+    "MODEL_NAME",
+    "MODEL_VERSION",
+    "SCORED_AT",
+]
+MANIFEST_FILE = "manifest.json"
+RUN_FIRST = "run `kedro run --pipeline=train` then `kedro run --pipeline=register` first"
+
+
+class ScoringError(RuntimeError):
+    """The served model or its stage artefact cannot be used; the message says what to do."""
+
+
+def model(dbt: Any, session: Any) -> Any:
+    # Runtime and packages of the Snowflake stored procedure; dbt-duckdb ignores them.
+    dbt.config(
+        materialized="table",
+        python_version="3.11",
+        packages=["snowflake-ml-python", "snowflake-snowpark-python", "xgboost", "scikit-learn",
+                  "joblib", "pandas"],
+    )  # fmt: skip
+    settings = {
+        "engine": dbt.config.get("engine"),
+        "seasons": parse_seasons(dbt.config.get("score_seasons")),
+        "model_name": dbt.config.get("registry_model_name"),
+        "alias": dbt.config.get("registry_alias"),
+        "tracking_uri": dbt.config.get("mlflow_tracking_uri"),
+        "stage_dir": dbt.config.get("ml_stage_dir"),
+        "snowflake_stage": dbt.config.get("snowflake_ml_stage"),
+        "registry_database": dbt.config.get("snowflake_registry_database"),
+        "registry_schema": dbt.config.get("snowflake_registry_schema"),
+    }
+    features = dbt.ref("features")
+    if settings["engine"] == "snowflake":
+        return score_snowflake(features, session, settings)
+    return score_duckdb(features, settings)
+
+
+# -- both engines --------------------------------------------------------------------------------
+def parse_seasons(value: Any) -> list[int]:
+    """The var `score_seasons` (JSON text from the config) as years; [] means the latest season.
+
+    Accepts null, a year or a list of years (the Kedro score node passes a list of ints).
+    """
+    if isinstance(value, str):
+        try:
+            value = json.loads(value) if value.strip() else None
+        except json.JSONDecodeError as err:
+            raise ScoringError(
+                f"score_seasons is not a year or a list of years: {value!r}"
+            ) from err
+    if value is None:
+        return []
+    items = value if isinstance(value, (list, tuple)) else [value]
+    if not all(str(item).isdigit() for item in items):
+        raise ScoringError(f"score_seasons must be a year or a list of years, not {value!r}")
+    return sorted({int(item) for item in items})
+
+
+def scored_at() -> datetime:
+    """One timestamp (UTC, without time zone, like TIMESTAMP_NTZ) for every row of a run."""
+    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+def stage_error(location: str, err: BaseException) -> ScoringError:
+    return ScoringError(
+        f"stage artifact {location} could not be loaded ({type(err).__name__}: {err}); the "
+        f"served version's stage folder is missing or damaged: re-register the model ({RUN_FIRST})"
+    )
+
+
+def read_manifest(content: bytes, location: str, model_name: str, version: str) -> dict[str, Any]:
+    """The stage manifest, checked to belong to the served version."""
+    try:
+        manifest = json.loads(content)
+        for key in ("preprocessing_file", "input_columns", "feature_columns"):
+            manifest[key]  # noqa: B018 - a KeyError names the missing key
+    except (ValueError, KeyError, TypeError) as err:
+        raise stage_error(location, err) from err
+    if str(manifest.get("version")) != version or manifest.get("model_name") != model_name:
+        raise stage_error(location, ValueError(f"it describes {manifest.get('model_name')} "
+                                               f"v{manifest.get('version')}"))  # fmt: skip
+    return manifest
+
+
+def load_pipeline(content: bytes, location: str) -> Any:
+    """Unpickle the fitted preprocessing pipeline (joblib), naming the artefact if it fails."""
+    import joblib
+
+    try:
+        pipeline = joblib.load(io.BytesIO(content))
+    except Exception as err:  # noqa: BLE001 - any unpickling failure means a damaged artefact
+        raise stage_error(location, err) from err
+    if not hasattr(pipeline, "transform"):
+        raise stage_error(location, TypeError(f"a {type(pipeline).__name__} has no transform()"))
+    return pipeline
+
+
+# -- duckdb: in process, MLflow registry and a stage folder --------------------------------------
+def score_duckdb(features: Any, settings: dict[str, Any]) -> pd.DataFrame:
+    """Score the feature rows of the seasons (a DuckDB relation) with the MLflow champion."""
+    seasons = settings["seasons"] or [latest_season_duckdb(features)]
+    rows = features.filter(f"SEASON IN ({', '.join(str(int(s)) for s in seasons)})").df()
+    model_name = settings["model_name"]
+    version, classifier = load_mlflow_champion(
+        settings["tracking_uri"], model_name, settings["alias"]
+    )
+    manifest, preprocessing = load_stage_folder(settings["stage_dir"], model_name, version)
+    transformed = preprocessing.transform(rows)
+    probabilities = classifier.predict_proba(transformed[manifest["feature_columns"]])
+    return predictions_frame(transformed[KEYS], probabilities, model_name, version)
+
+
+def latest_season_duckdb(features: Any) -> int:
+    latest = features.aggregate("max(SEASON)").fetchall()[0][0]
+    if latest is None:
+        raise ScoringError("FORMULA1.ML.FEATURES has no rows: run `kedro run --pipeline=features`")
+    return int(latest)
+
+
+def load_mlflow_champion(tracking_uri: str, model_name: str, alias: str) -> tuple[str, Any]:
+    """The version that carries `alias` and its classifier (MLflow's native XGBoost format)."""
+    import mlflow
+    import mlflow.xgboost
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    if tracking_uri.startswith("sqlite:///"):
+        database = Path(tracking_uri[len("sqlite:///") :]).resolve()
+        # MLflow would create an empty sqlite registry on first touch: say what is missing instead.
+        if not database.exists():
+            raise ScoringError(
+                f"no model registry at {tracking_uri}, so no {alias!r} version of model "
+                f"{model_name!r} to score with: {RUN_FIRST}"
+            )
+        tracking_uri = f"sqlite:///{database}"  # MLflow caches stores by URI: pin the cwd's file
+    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    try:
+        version = str(client.get_model_version_by_alias(model_name, alias).version)
+    except MlflowException as err:
+        raise ScoringError(
+            f"model {model_name!r} has no {alias!r} version in the registry {tracking_uri}: "
+            f"{RUN_FIRST} ({err.message if hasattr(err, 'message') else err})"
+        ) from err
+    uri = f"models:/{model_name}/{version}"
+    mlflow.set_registry_uri(tracking_uri)  # models:/ URIs resolve against the global registry
+    try:
+        return version, mlflow.xgboost.load_model(uri)
+    except Exception as err:  # noqa: BLE001 - missing or damaged files of the logged model
+        raise ScoringError(
+            f"model artifact {uri} (the {alias!r} version) could not be loaded "
+            f"({type(err).__name__}: {err}): {RUN_FIRST}"
+        ) from err
+
+
+def load_stage_folder(stage_dir: str, model_name: str, version: str) -> tuple[dict[str, Any], Any]:
+    """Manifest and preprocessing pipeline from `<stage_dir>/<model>/v<version>/`."""
+    folder = Path(stage_dir) / model_name / f"v{version}"
+    manifest_path = folder / MANIFEST_FILE
+    manifest = read_manifest(read_file(manifest_path), str(manifest_path), model_name, version)
+    pipeline_path = folder / manifest["preprocessing_file"]
+    return manifest, load_pipeline(read_file(pipeline_path), str(pipeline_path))
+
+
+def read_file(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as err:
+        raise stage_error(str(path), err) from err
+
+
+def predictions_frame(
+    keys: pd.DataFrame, probabilities: Any, model_name: str, version: str
+) -> pd.DataFrame:
+    """The output rows from keys and an (n, 3) array of class probabilities."""
+    proba = pd.DataFrame(probabilities, columns=PROBABILITY_COLUMNS, index=keys.index)
+    proba = proba.astype("float64")
+    proba = proba.div(proba.sum(axis=1), axis=0)  # float32 model output: make rows sum to 1
+    frame = keys.astype("int64").join(proba)
+    frame["PREDICTED_LABEL"] = proba.to_numpy().argmax(axis=1).astype("int64")
+    frame["MODEL_NAME"] = model_name
+    frame["MODEL_VERSION"] = str(version)
+    frame["SCORED_AT"] = pd.Timestamp(scored_at())
+    return frame[OUTPUT_COLUMNS].reset_index(drop=True)
+
+
+# -- snowflake: in a stored procedure, Snowflake Model Registry and @ML_STAGE --------------------
+def score_snowflake(features: Any, session: Any, settings: dict[str, Any]) -> Any:
+    """Score the feature rows of the seasons (a Snowpark DataFrame) with the default version."""
+    from snowflake.snowpark import functions as F
+
+    seasons = settings["seasons"] or [latest_season_snowpark(features)]
+    rows = features.filter(F.col("SEASON").isin(seasons))
+    model_name = settings["model_name"]
+    registry = snowflake_registry(
+        session, settings["registry_database"], settings["registry_schema"]
+    )
+    model_version = served_snowflake_version(registry, model_name)
+    version = version_number(model_version.version_name)
+    manifest, preprocessing = load_snowflake_stage(
+        session, settings["snowflake_stage"], model_name, version
+    )
+    scored = model_version.run(preprocessing.transform(rows), function_name="predict_proba")
+    return predictions_snowpark(scored, manifest, model_name, version)
+
+
+def latest_season_snowpark(features: Any) -> int:
+    from snowflake.snowpark import functions as F
+
+    latest = features.agg(F.max("SEASON")).collect()[0][0]
+    if latest is None:
+        raise ScoringError("FORMULA1.ML.FEATURES has no rows: run `kedro run --pipeline=features`")
+    return int(latest)
+
+
+def snowflake_registry(session: Any, database: str, schema: str) -> Any:
+    from snowflake.ml.registry import Registry
+
+    return Registry(session=session, database_name=database, schema_name=schema)
+
+
+def served_snowflake_version(registry: Any, model_name: str) -> Any:
+    """The model's default version (what register marks to serve), or a clear error."""
+    try:
+        return registry.get_model(model_name).default
+    except Exception as err:  # noqa: BLE001 - the registry raises ValueError/SnowparkSQLException
+        raise ScoringError(
+            f"model {model_name!r} has no default version in the Snowflake Model Registry: "
+            f"{RUN_FIRST} --env snowflake ({type(err).__name__}: {err})"
+        ) from err
+
+
+def version_number(version_name: str) -> str:
+    """Registry version names are `V<n>`; the stage folder of the version is `v<n>`."""
+    return version_name.upper().removeprefix("V")
+
+
+def load_snowflake_stage(
+    session: Any, stage: str, model_name: str, version: str
+) -> tuple[dict[str, Any], Any]:
+    """Manifest and preprocessing pipeline from `<stage>/<model>/v<version>/`."""
+    folder = f"{stage.rstrip('/')}/{model_name}/v{version}"
+    manifest_at = f"{folder}/{MANIFEST_FILE}"
+    manifest = read_manifest(read_stage(session, manifest_at), manifest_at, model_name, version)
+    pipeline_at = f"{folder}/{manifest['preprocessing_file']}"
+    return manifest, load_pipeline(read_stage(session, pipeline_at), pipeline_at)
+
+
+def read_stage(session: Any, location: str) -> bytes:
+    try:
+        with session.file.get_stream(location) as stream:
+            return stream.read()
+    except Exception as err:  # noqa: BLE001 - Snowpark raises several types for a missing file
+        raise stage_error(location, err) from err
+
+
+def predictions_snowpark(
+    scored: Any, manifest: dict[str, Any], model_name: str, version: str
+) -> Any:
+    """The output rows from the registry's `predict_proba` output (`PREDICT_PROBA_<class>`)."""
+    from snowflake.snowpark import functions as F
+
+    raw = [F.col(c) for c in manifest.get("probability_columns") or
+           [f"PREDICT_PROBA_{k}" for k in range(3)]]  # fmt: skip
+    total = raw[0] + raw[1] + raw[2]
+    p = [(c / total).cast("double") for c in raw]  # rows sum to 1, as on the duckdb target
+    label = (
+        F.when((raw[0] >= raw[1]) & (raw[0] >= raw[2]), F.lit(0))
+        .when(raw[1] >= raw[2], F.lit(1))
+        .otherwise(F.lit(2))
+    )
+    return scored.select(
+        F.col("RACE_ID").cast("bigint").alias("RACE_ID"),
+        F.col("DRIVER_ID").cast("bigint").alias("DRIVER_ID"),
+        label.cast("bigint").alias("PREDICTED_LABEL"),
+        *(value.alias(name) for value, name in zip(p, PROBABILITY_COLUMNS, strict=True)),
+        F.lit(model_name).alias("MODEL_NAME"),
+        F.lit(str(version)).alias("MODEL_VERSION"),
+        F.lit(scored_at()).cast("timestamp_ntz").alias("SCORED_AT"),
+    )

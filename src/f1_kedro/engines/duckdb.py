@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import logging
 import re
 import shutil
@@ -30,6 +31,7 @@ from f1_kedro.ingest_spec import IngestError, TableSpec, header_mapping
 logger = logging.getLogger(__name__)
 
 _TYPES = {"INTEGER", "DOUBLE", "VARCHAR", "DATE", "TIME", "BOOLEAN", "BIGINT", "TIMESTAMP"}
+_CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
 _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (.*?\(PID \d+\))")
 
 
@@ -175,14 +177,15 @@ class DuckDBWarehouse:
                 rows = con.execute(f"SELECT count(*) FROM {spec.target}").fetchone()[0]
                 if rows == 0:
                     raise IngestError(f"{uri}: the file has a header but no rows")
-                _check_primary_key(con, spec, uri)
+                _check_primary_key(con, spec, uri, path)
                 con.commit()
             except IngestError:
                 _rollback(con)
                 raise
             except duckdb.Error as err:
                 _rollback(con)
-                raise IngestError(f"{uri}: {_first_lines(str(err))}") from err
+                hint = _column_hint(str(err), path, header)
+                raise IngestError(f"{uri}: {_first_lines(str(err))}{hint}") from err
         return {"table": spec.target, "source": uri, "rows": int(rows), "rejects": 0}
 
     # -- tables --------------------------------------------------------------------------------
@@ -340,7 +343,9 @@ def _type(name: str) -> str:
     return name.upper()
 
 
-def _check_primary_key(con: duckdb.DuckDBPyConnection, spec: TableSpec, uri: str) -> None:
+def _check_primary_key(
+    con: duckdb.DuckDBPyConnection, spec: TableSpec, uri: str, path: str
+) -> None:
     if not spec.primary_key:
         return
     key = ", ".join(identifier(c.upper(), "column") for c in spec.primary_key)
@@ -349,10 +354,48 @@ def _check_primary_key(con: duckdb.DuckDBPyConnection, spec: TableSpec, uri: str
     ).fetchone()
     if duplicate:
         values = dict(zip(spec.primary_key, duplicate[:-1], strict=True))
+        lines = _lines_with_key(path, values)
         raise IngestError(
-            f"{uri}: duplicate primary key {values} ({duplicate[-1]} rows) in column(s) "
-            f"{', '.join(spec.primary_key)}"
+            f"{uri}: duplicate primary key {values} ({duplicate[-1]} rows"
+            + (f", lines {', '.join(map(str, lines))}" if lines else "")
+            + f") in column(s) {', '.join(spec.primary_key)}"
         )
+
+
+def _lines_with_key(path: str, values: Mapping[str, Any]) -> list[int]:
+    """Physical line numbers of the rows whose key columns hold `values` (the error path only)."""
+    wanted = {name: str(value) for name, value in values.items()}
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as handle:
+        reader = csv.DictReader(handle)
+        return [
+            reader.line_num
+            for row in reader
+            if all((row.get(name) or "").strip() == value for name, value in wanted.items())
+        ][:10]
+
+
+def _column_hint(message: str, path: str, header: list[str]) -> str:
+    """Name the column where DuckDB's CSV error names only the line: a bad byte, a short row."""
+    match = _CSV_LINE.search(message)
+    if match is None or "converting column" in message:
+        return ""  # no line, or DuckDB already names the column
+    with open(path, "rb") as handle:
+        raw = next(itertools.islice(handle, int(match.group(1)) - 1, None), b"")
+    # latin-1 maps every byte to one character, so the fields keep their exact bytes
+    fields = next(csv.reader([raw.decode("latin-1").rstrip("\r\n")]), [])
+    for name, field in zip(header, fields, strict=False):
+        try:
+            field.encode("latin-1").decode("utf-8")
+        except UnicodeDecodeError:
+            return f"\nColumn {name} holds bytes that are not UTF-8"
+    if len(fields) < len(header):
+        return (
+            f"\nThe line has {len(fields)} of {len(header)} columns: it ends before column "
+            f"{header[len(fields)]} (a truncated line?)"
+        )
+    if len(fields) > len(header):
+        return f"\nThe line has {len(fields)} fields, the header {len(header)} columns"
+    return ""
 
 
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:
@@ -366,7 +409,7 @@ def _first_lines(message: str, n: int = 5) -> str:
     """DuckDB's error up to its advice and settings dump: the line, the column, the value."""
     lines: list[str] = []
     for line in message.strip().splitlines():
-        if line.startswith("Possible fixes") or "auto-detected" in line:
+        if line.startswith("Possible") or "auto-detected" in line:
             break
         lines.append(line)
     return "\n".join(ln for ln in lines[:n] if ln.strip())

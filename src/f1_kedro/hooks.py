@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import importlib
 import logging
 import os
 import time
@@ -68,33 +69,136 @@ class RunLockHook:
 
 
 class StageTimingHook:
-    """Logs each node as it starts and ends, with its duration, and a table of them at the end."""
+    """Logs each node as it starts and ends, with its stage, its place in the run and its duration,
+    then the time of each stage and of the whole run (also when a node fails).
+
+    A stage is the registered pipeline (bootstrap, ingest, ... in `RUN_ORDER`) that holds the node.
+    """
 
     def __init__(self) -> None:
         self._started: dict[str, float] = {}
         self._durations: dict[str, float] = {}
+        self._stage_of: dict[str, str] = {}
+        self._count = 0
         self._run_started = 0.0
 
     @hook_impl
-    def before_pipeline_run(self) -> None:
+    def before_pipeline_run(self, pipeline: Any) -> None:
         self._durations.clear()
+        self._started.clear()
+        self._count = len(pipeline.nodes)
+        self._stage_of = _stages_of_nodes()
         self._run_started = time.perf_counter()
 
     @hook_impl
     def before_node_run(self, node: Any) -> None:
-        logger.info("▶ %s", node.name)
+        position = len(self._durations) + len(self._started) + 1
+        logger.info("▶ [%d/%d] %s: %s", position, self._count, self._stage(node), node.name)
         self._started[node.name] = time.perf_counter()
 
     @hook_impl
     def after_node_run(self, node: Any) -> None:
         seconds = time.perf_counter() - self._started.pop(node.name, time.perf_counter())
         self._durations[node.name] = seconds
-        logger.info("✔ %s took %.1f s", node.name, seconds)
+        logger.info(
+            "✔ [%d/%d] %s: %s took %s",
+            len(self._durations),
+            self._count,
+            self._stage(node),
+            node.name,
+            _seconds(seconds),
+        )
+
+    @hook_impl
+    def on_node_error(self, node: Any) -> None:
+        seconds = time.perf_counter() - self._started.pop(node.name, time.perf_counter())
+        logger.error("✘ %s: %s failed after %s", self._stage(node), node.name, _seconds(seconds))
 
     @hook_impl
     def after_pipeline_run(self) -> None:
+        self._summary("Stage timings")
+
+    @hook_impl
+    def on_pipeline_error(self) -> None:
+        self._summary("Stage timings up to the failure")
+
+    def _stage(self, node: Any) -> str:
+        return self._stage_of.get(node.name, "-")
+
+    def _summary(self, title: str) -> None:
         if not self._durations:
             return
-        total = time.perf_counter() - self._run_started
-        lines = [f"  {name:<40} {secs:7.1f} s" for name, secs in self._durations.items()]
-        logger.info("Stage timings:\n%s\n  %-40s %7.1f s", "\n".join(lines), "total", total)
+        stages: dict[str, list[tuple[str, float]]] = {}
+        for name, seconds in self._durations.items():
+            stages.setdefault(self._stage_of.get(name, "-"), []).append((name, seconds))
+        lines = []
+        for stage, nodes in stages.items():
+            lines.append(f"  {stage:<12} {_seconds(sum(s for _, s in nodes)):>9}")
+            lines.extend(f"    {name:<38} {_seconds(seconds):>9}" for name, seconds in nodes)
+        total = _seconds(time.perf_counter() - self._run_started)
+        logger.info("%s:\n%s\n  %-12s %9s", title, "\n".join(lines), "total", total)
+
+
+def _stages_of_nodes() -> dict[str, str]:
+    """Node name -> the first registered stage (in run order) whose pipeline holds it."""
+    from kedro.framework.project import pipelines
+
+    from f1_kedro.pipeline_registry import RUN_ORDER
+
+    stage_of: dict[str, str] = {}
+    try:
+        for stage in RUN_ORDER:
+            if stage in pipelines:
+                for node in pipelines[stage].nodes:
+                    stage_of.setdefault(node.name, stage)
+    except Exception:  # noqa: BLE001 - the log loses its stage column, the run goes on
+        logger.debug("no stage names for the run log", exc_info=True)
+    return stage_of
+
+
+def _seconds(seconds: float) -> str:
+    """`4.2 s` or, from a minute on, `3 min 05 s`."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest:02d} s"
+
+
+class LazyEngineHook:
+    """Imports an engine's hook only in runs whose parameters have that engine's group.
+
+    The Snowflake hook pulls in Snowpark (seconds of imports); local runs never need it.
+    """
+
+    def __init__(self, target: str, when_param: str):
+        self._target = target
+        self._when_param = when_param
+        self._hook: Any = None
+
+    @hook_impl
+    def after_context_created(self, context: Any) -> None:
+        self._hook = None
+        if context.params.get(self._when_param):
+            module, name = self._target.split(":")
+            self._hook = getattr(importlib.import_module(module), name)()
+            self._hook.after_context_created(context=context)
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
+        if self._hook:
+            self._hook.before_pipeline_run(run_params=run_params)
+
+    @hook_impl
+    def before_node_run(self, node: Any) -> None:
+        if self._hook:
+            self._hook.before_node_run(node=node)
+
+    @hook_impl
+    def after_pipeline_run(self) -> None:
+        if self._hook:
+            self._hook.after_pipeline_run()
+
+    @hook_impl
+    def on_pipeline_error(self) -> None:
+        if self._hook:
+            self._hook.on_pipeline_error()

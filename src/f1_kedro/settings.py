@@ -5,11 +5,15 @@ The engine is chosen by Kedro environment: `conf/base` is the embedded DuckDB en
 parameters for `kedro run --env snowflake`.
 """
 
-from f1_kedro.engines.snowflake import SnowflakeSessionHook
-from f1_kedro.hooks import RunLockHook, StageTimingHook
+from f1_kedro.hooks import LazyEngineHook, RunLockHook, StageTimingHook
 
-# Hooks run last-registered first: SnowflakeSessionHook checks credentials before the run lock.
-HOOKS = (RunLockHook(), StageTimingHook(), SnowflakeSessionHook())
+# Hooks run last-registered first: the Snowflake hook checks credentials before the run lock.
+# It is imported only when the `snowflake` parameters group exists (conf/snowflake).
+HOOKS = (
+    RunLockHook(),
+    StageTimingHook(),
+    LazyEngineHook("f1_kedro.engines.snowflake:SnowflakeSessionHook", when_param="snowflake"),
+)
 
 CONFIG_LOADER_ARGS = {
     "base_env": "base",

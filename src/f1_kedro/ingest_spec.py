@@ -8,6 +8,11 @@ from typing import Any
 
 from f1_kedro.identifiers import identifier, qualified
 
+# The column types both engines know; a type is pasted into CREATE TABLE / CAST, so it is checked.
+COLUMN_TYPES = frozenset(
+    {"INTEGER", "DOUBLE", "VARCHAR", "DATE", "TIME", "BOOLEAN", "BIGINT", "TIMESTAMP"}
+)
+
 
 class IngestError(RuntimeError):
     """A source file cannot be loaded; the message names the file (and line and column)."""
@@ -44,8 +49,13 @@ def table_specs(params: Mapping[str, Any]) -> list[TableSpec]:
     for name, table in tables.items():
         identifier(name, "table")
         columns = dict(table["columns"])
-        for column in columns:
+        for column, column_type in columns.items():
             identifier(column, f"column of {name}")
+            if not isinstance(column_type, str) or column_type.upper() not in COLUMN_TYPES:
+                raise ValueError(
+                    f"ingest.tables.{name}.columns.{column}: unknown column type "
+                    f"{column_type!r}; use one of {sorted(COLUMN_TYPES)}"
+                )
         for column in table.get("primary_key", []):
             if column not in columns:
                 raise ValueError(

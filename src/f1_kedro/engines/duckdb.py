@@ -121,7 +121,8 @@ class DuckDBWarehouse:
                         f"attaches only {list(self.databases)}"
                     )
                 for schema in schemas:
-                    con.execute(f"CREATE SCHEMA IF NOT EXISTS {qualified(database, schema)}")
+                    name = qualified(database, schema, what="schema")
+                    con.execute(f"CREATE SCHEMA IF NOT EXISTS {name}")
                 created[database] = list(schemas)
         stage = self.stage_dir / identifier(layout["stage"], "stage")
         stage.mkdir(parents=True, exist_ok=True)

@@ -3,7 +3,9 @@ and read-only views of what the warehouse and the registry hold afterwards."""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,6 +17,8 @@ from typing import Any
 
 import duckdb
 import pytest
+
+from tests.conftest import PROJECT_ROOT, README_ROW_COUNTS, run_kedro, write_subset
 
 INJECT = Path(__file__).parent / "inject"
 KEDRO = Path(sys.executable).parent / "kedro"
@@ -142,15 +146,14 @@ def registry_state(project: Path, model_name: str = "f1_race_outcome") -> dict[s
 
 
 def version_is_complete(client: Any, stage: Path, model_name: str, version: int) -> bool:
-    """A version scoring can use: its model loads, its stage folder holds pipeline + manifest."""
-    import json
-
+    """A version scoring can use: stage folder with pipeline and manifest, tags that point there."""
     folder = stage / f"v{version}"
     if not (folder / "preprocessing.joblib").is_file() or not (folder / "manifest.json").is_file():
         return False
     manifest = json.loads((folder / "manifest.json").read_text())
     tags = client.get_model_version(model_name, str(version)).tags
-    return manifest.get("version") == version and tags.get("stage_path") == str(folder)
+    tagged = Path(tags.get("stage_path", "")).parts[-2:]
+    return manifest.get("version") == version and tagged == (model_name, f"v{version}")
 
 
 @pytest.fixture
@@ -160,3 +163,39 @@ def kedro_processes() -> Iterator[list[KedroProcess]]:
     yield started
     for proc in started:
         proc.kill()
+
+
+@pytest.fixture(scope="module")
+def season_2024(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_subset(shared_data, tmp_path_factory.mktemp("f1_2024"), 2024, 2024)
+
+
+@pytest.fixture(scope="module")
+def loaded_warehouse(season_2024: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`data/` of a project after bootstrap and a clean ingest of 2024; each case copies it."""
+    root = tmp_path_factory.mktemp("baseline") / "f1_kedro"
+    shutil.copytree(PROJECT_ROOT / "conf", root / "conf")
+    for name in ("pyproject.toml", ".telemetry"):
+        shutil.copy(PROJECT_ROOT / name, root / name)
+    (root / "conf" / "local").mkdir(exist_ok=True)
+    (root / "src").mkdir()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(root)
+        run_kedro(root, "bootstrap")
+        run_kedro(root, "ingest", params={"ingest.source_uri": str(season_2024)})
+    return root / "data"
+
+
+def fingerprints(project: Path) -> dict[str, tuple]:
+    """Per raw table: its columns, row count and a hash of all its rows."""
+    con = duckdb.connect(str(warehouse_files(project)["RAW"]), read_only=True)
+    try:
+        found = {}
+        for name in README_ROW_COUNTS:
+            table = f"FORMULA1.{name.upper()}"
+            columns = tuple(r[0] for r in con.execute(f"DESCRIBE {table}").fetchall())
+            rows, digest = con.execute(f"SELECT count(*), sum(hash(t)) FROM {table} t").fetchone()
+            found[name] = (columns, rows, digest)
+        return found
+    finally:
+        con.close()

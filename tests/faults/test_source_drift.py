@@ -14,51 +14,12 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from tests.conftest import README_ROW_COUNTS, run_kedro, write_subset
-from tests.faults.conftest import warehouse_files
+from tests.conftest import run_kedro
+from tests.faults.conftest import fingerprints
 
 Lines = list[bytes]
-
-
-@pytest.fixture(scope="module")
-def season_2024(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_subset(shared_data, tmp_path_factory.mktemp("f1_2024"), 2024, 2024)
-
-
-@pytest.fixture(scope="module")
-def loaded_warehouse(season_2024: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`data/` of a project after bootstrap and a clean ingest of 2024; each case copies it."""
-    from tests.conftest import PROJECT_ROOT
-
-    root = tmp_path_factory.mktemp("baseline") / "f1_kedro"
-    shutil.copytree(PROJECT_ROOT / "conf", root / "conf")
-    for name in ("pyproject.toml", ".telemetry"):
-        shutil.copy(PROJECT_ROOT / name, root / name)
-    (root / "conf" / "local").mkdir(exist_ok=True)
-    (root / "src").mkdir()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.chdir(root)
-        run_kedro(root, "bootstrap")
-        run_kedro(root, "ingest", params={"ingest.source_uri": str(season_2024)})
-    return root / "data"
-
-
-def fingerprints(project: Path) -> dict[str, tuple]:
-    """Per raw table: its columns, row count and a hash of all its rows."""
-    con = duckdb.connect(str(warehouse_files(project)["RAW"]), read_only=True)
-    try:
-        found = {}
-        for name in README_ROW_COUNTS:
-            table = f"FORMULA1.{name.upper()}"
-            columns = tuple(r[0] for r in con.execute(f"DESCRIBE {table}").fetchall())
-            rows, digest = con.execute(f"SELECT count(*), sum(hash(t)) FROM {table} t").fetchone()
-            found[name] = (columns, rows, digest)
-        return found
-    finally:
-        con.close()
 
 
 def rewrite_columns(body: bytes, change: Callable[[list[str]], list[str]]) -> bytes:

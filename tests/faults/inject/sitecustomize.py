@@ -2,7 +2,7 @@
 
 Only the tests put this folder on PYTHONPATH. With F1_FAULT_PAUSE="module:Qualified.name" set,
 the named function is wrapped when its module is imported: on its Nth matching call
-(F1_FAULT_PAUSE_CALL, default 1; calls count only when F1_FAULT_PAUSE_MATCH is a substring of
+(F1_FAULT_PAUSE_CALL, default 1; calls count only when F1_FAULT_PAUSE_MATCH, any case, is in
 their arguments' repr) it writes the marker file F1_FAULT_MARKER and waits, so that the test can
 SIGKILL the process at exactly that point, or let it go on by creating `<marker>.resume`.
 Nothing in the project's code knows about it.
@@ -29,7 +29,7 @@ def _pausing(function):
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
         global _calls
-        if _MATCH in repr(args) + repr(kwargs):
+        if _MATCH.lower() in (repr(args) + repr(kwargs)).lower():
             _calls += 1
             if _calls == _CALL:
                 with open(_MARKER, "w") as marker:

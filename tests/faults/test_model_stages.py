@@ -1,0 +1,275 @@
+"""Faults after the warehouse is built: SIGKILL in the dbt build and in register, damaged or
+missing registry entries and stage artefacts when scoring, parameters that make no sense.
+
+One scratch project for the module: a full `kedro run` (2019-2024, a one-point grid) as in
+tests/score/test_score_pipeline.py; the tests below run in order on it, each leaving it usable.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from tests.conftest import PROJECT_ROOT, SHARED_DATA, run_kedro, write_subset
+from tests.faults.conftest import (
+    KedroProcess,
+    registry_state,
+    start_kedro,
+    table_counts,
+    warehouse_files,
+)
+
+PARAMS = {
+    "train.seasons.train": [2019, 2021],
+    "train.search.grid": {"max_depth": [2], "learning_rate": [0.1], "n_estimators": [100]},
+}
+MODEL = "f1_race_outcome"
+STAGE = Path("data/06_models/ml_stage/ML_STAGE") / MODEL
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory, recent_data: Path) -> Iterator[Path]:
+    base = tmp_path_factory.mktemp("faults_built")
+    root = base / "f1_kedro"
+    for name in ("conf", "dbt", "sql"):
+        shutil.copytree(
+            PROJECT_ROOT / name,
+            root / name,
+            ignore=shutil.ignore_patterns("target", "logs", "dbt_packages", ".user.yml"),
+        )
+    for name in ("pyproject.toml", ".telemetry"):
+        shutil.copy(PROJECT_ROOT / name, root / name)
+    (root / "conf" / "local").mkdir(exist_ok=True)
+    (root / "src").mkdir()
+    (base / "shared" / "data").mkdir(parents=True)
+    os.symlink(SHARED_DATA, base / "shared" / "data" / "formula1")
+    # Subprocess runs read the same parameters from conf/local.
+    (root / "conf/local/parameters_faults.yml").write_text(
+        "train:\n  seasons:\n    train: [2019, 2021]\n  search:\n    grid:\n"
+        "      max_depth: [2]\n      learning_rate: [0.1]\n      n_estimators: [100]\n"
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(root)
+        run_kedro(root, params={**PARAMS, "ingest.source_uri": str(recent_data)})
+        yield root
+
+
+@pytest.fixture
+def processes() -> Iterator[list[KedroProcess]]:
+    started: list[KedroProcess] = []
+    yield started
+    for proc in started:
+        proc.kill()
+
+
+def model_tables(project: Path) -> dict[str, int]:
+    """Row counts of the tables dbt built (views follow RAW and are never half-built)."""
+    return table_counts(warehouse_files(project)["FORMULA1"])
+
+
+def predictions(project: Path) -> pd.DataFrame:
+    con = duckdb.connect(str(warehouse_files(project)["FORMULA1"]), read_only=True)
+    try:
+        return con.execute("SELECT * FROM ML.PREDICTIONS ORDER BY RACE_ID, DRIVER_ID").df()
+    finally:
+        con.close()
+
+
+def outputs_snapshot(project: Path) -> dict[str, float]:
+    """Modification times of everything train, register and score write."""
+    folders = ("data/06_models", "data/08_reporting", "data/warehouse")
+    return {
+        str(p.relative_to(project)): p.stat().st_mtime_ns
+        for folder in folders
+        for p in (project / folder).rglob("*")
+        if p.is_file()
+    }
+
+
+# -- SIGKILL in the dbt build ---------------------------------------------------------------------
+def test_sigkill_inside_the_features_swap_keeps_every_table_old_or_new(
+    built: Path, tmp_path: Path, processes: list[KedroProcess]
+) -> None:
+    old = model_tables(built)
+    # New raw data (2021-2024), so that every rebuilt table has new row counts.
+    smaller = write_subset(SHARED_DATA, tmp_path / "f1_2021_2024", 2021, 2024)
+    run_kedro(built, "ingest", params={"ingest.source_uri": str(smaller)})
+
+    # Pause inside the FEATURES model's transaction: the old table is already renamed to
+    # FEATURES__dbt_backup and the new one not yet renamed into place, nothing committed.
+    run = start_kedro(
+        built, "features",
+        pause="dbt.adapters.duckdb.impl:DuckDBAdapter.rename_relation",
+        pause_match="features__dbt_tmp",
+    )  # fmt: skip
+    processes.append(run)
+    run.wait_for_pause(timeout=600)
+    run.kill()
+    after_kill = model_tables(built)
+
+    run_kedro(built, "features")
+    new = model_tables(built)
+    assert not [t for t in new if "__dbt_" in t]  # no temporary or backup table is left
+    assert set(after_kill) - {t for t in after_kill if "__dbt_" in t} == set(old) == set(new)
+    for table, rows in after_kill.items():
+        if "__dbt_" not in table:
+            assert rows in (old[table], new[table]), table
+    assert old["ML.FEATURES"] != new["ML.FEATURES"]
+    assert after_kill["ML.FEATURES"] == old["ML.FEATURES"]  # killed before its commit
+
+
+# -- SIGKILL in register --------------------------------------------------------------------------
+def test_sigkill_in_register_keeps_the_champion_complete_and_the_next_run_registers(
+    built: Path, processes: list[KedroProcess]
+) -> None:
+    before = registry_state(built)
+    assert before["champion"] in before["versions"] and all(before["complete"].values())
+
+    # Killed between MLflow's new version and its stage folder.
+    run = start_kedro(built, "register", pause="f1_kedro.engines.mlflow_registry:LocalStage.write")
+    processes.append(run)
+    run.wait_for_pause()
+    run.kill()
+    killed = registry_state(built)
+    assert killed["champion"] == before["champion"]
+    assert killed["complete"][killed["champion"]]
+    assert set(before["versions"]) <= set(killed["versions"])  # nothing lost
+
+    run_kedro(built, "register")
+    after = registry_state(built)
+    newest = max(after["versions"])
+    assert after["complete"][newest] and after["champion"] == newest  # ties promote
+    assert set(killed["versions"]) <= set(after["versions"])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="gap in engines/mlflow_registry.py: a run killed after mlflow.register_model and "
+    "before its stage folder leaves an MLflow version without stage folder or tags, and no later "
+    "run removes it (the cleanup is an `except BaseException`, which SIGKILL skips)",
+)
+def test_after_a_killed_register_every_listed_version_is_complete(built: Path) -> None:
+    state = registry_state(built)
+    assert all(state["complete"].values()), state
+
+
+# -- scoring with a damaged registry or stage -----------------------------------------------------
+def damage_stage_folder(project: Path, version: int) -> Iterator[None]:
+    folder = project / STAGE / f"v{version}"
+    moved = folder.with_name(f"moved_v{version}")
+    folder.rename(moved)
+    try:
+        yield
+    finally:
+        moved.rename(folder)
+
+
+def test_scoring_with_a_missing_stage_folder_names_it_and_keeps_the_predictions(
+    built: Path,
+) -> None:
+    champion = registry_state(built)["champion"]
+    before = predictions(built)
+    folder = built / STAGE / f"v{champion}"
+    moved = folder.with_name(f"moved_v{champion}")
+    folder.rename(moved)
+    try:
+        with pytest.raises(Exception, match=rf"(?s)stage artifact {folder}/manifest.json"):
+            run_kedro(built, "score", params={"score.seasons": [2023]})
+    finally:
+        moved.rename(folder)
+    pd.testing.assert_frame_equal(predictions(built), before)
+
+
+def test_scoring_with_the_model_artifact_gone_names_it_and_keeps_the_predictions(
+    built: Path,
+) -> None:
+    from mlflow.tracking import MlflowClient
+
+    champion = registry_state(built)["champion"]
+    before = predictions(built)
+    uri = f"sqlite:///{built / 'data/06_models/mlflow.db'}"
+    source = MlflowClient(uri, uri).get_model_version(MODEL, str(champion)).source
+    # The logged model's files (the registry entry's artefact), wherever MLflow keeps them.
+    files = [p for p in (built / "data/06_models/mlartifacts").rglob("MLmodel")]
+    assert files, "no logged model under data/06_models/mlartifacts"
+    hidden = [(p, p.with_name("MLmodel.hidden")) for p in files]
+    for path, away in hidden:
+        path.rename(away)
+    try:
+        with pytest.raises(
+            Exception, match=rf"(?s)model artifact models:/{MODEL}/{champion} .*could not be loaded"
+        ):
+            run_kedro(built, "score", params={"score.seasons": [2023]})
+    finally:
+        for path, away in hidden:
+            away.rename(path)
+    assert source  # the version still names its artefact: it is the files that were missing
+    pd.testing.assert_frame_equal(predictions(built), before)
+
+
+def test_scoring_with_a_corrupt_registry_database_names_it_and_keeps_the_predictions(
+    built: Path,
+) -> None:
+    before = predictions(built)
+    database = built / "data/06_models/mlflow.db"
+    saved = database.read_bytes()
+    database.write_bytes(b"this is not a sqlite database" * 100)
+    try:
+        with pytest.raises(Exception, match=r"(?s)mlflow\.db"):
+            run_kedro(built, "score", params={"score.seasons": [2023]})
+    finally:
+        database.write_bytes(saved)
+    pd.testing.assert_frame_equal(predictions(built), before)
+
+
+# -- parameters that make no sense: refused before any node writes anything ----------------------
+@pytest.mark.parametrize(
+    ("pipeline", "params", "message"),
+    [
+        (
+            "train",
+            {"train.seasons.test": [2015, 2016]},
+            "train.seasons must be in time order",
+        ),
+        ("train", {"train.categorical_features": ["TEAM_COLOUR"]}, r"unknown feature.*TEAM_COLOUR"),
+        ("train", {"train.seasons.validation": [2022, 2021]}, r"train.seasons.validation is empty"),
+        ("score", {"score.seasons": [1900]}, r"1900"),
+        ("score", {"score.seasons": "2024-2022"}, r"score.seasons.*2024-2022"),
+    ],
+    ids=[
+        "test-seasons-before-training",
+        "unknown-feature",
+        "empty-season-range",
+        "score-season-not-in-data",
+        "score-empty-season-range",
+    ],
+)
+def test_nonsense_parameters_stop_the_run_before_any_work(
+    built: Path, pipeline: str, params: dict, message: str
+) -> None:
+    if params == {"score.seasons": [1900]}:
+        pytest.xfail(
+            "gap in pipelines/score + dbt/models/ml/predictions.py: seasons without feature rows "
+            "are not refused up front; see test_scoring_a_season_not_in_the_data_is_refused"
+        )
+    before, predicted = outputs_snapshot(built), predictions(built)
+    with pytest.raises(Exception, match=message):
+        run_kedro(built, pipeline, params=params)
+    assert outputs_snapshot(built) == before
+    pd.testing.assert_frame_equal(predictions(built), predicted)
+
+
+def test_scoring_a_season_not_in_the_data_is_refused(built: Path) -> None:
+    """Outcome today, kept as a record: what happens with score.seasons=[1900]."""
+    before = predictions(built)
+    with pytest.raises(Exception) as error:  # noqa: PT011 - records the message
+        run_kedro(built, "score", params={"score.seasons": [1900]})
+    print(error.value)
+    after = predictions(built)
+    print(len(before), len(after))

@@ -195,7 +195,8 @@ class DuckDBWarehouse:
         query = f"SELECT * FROM {name}" + (f" LIMIT {int(limit)}" if limit is not None else "")
         with self.connect(read_only=True) as con:
             try:
-                return con.sql(query).to_arrow_table().to_pandas()
+                # DATE as datetime64, not datetime.date objects: snowflake-ml refuses object columns
+                return con.sql(query).to_arrow_table().to_pandas(date_as_object=False)
             except duckdb.CatalogException as err:
                 raise DatasetError(f"table {name} does not exist in the warehouse: {err}") from err
 

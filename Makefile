@@ -27,20 +27,31 @@ chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
 	  || echo "WARNING: could not install chromium; the kedro-viz screenshot test will be skipped"
 
+## kedro-viz on http://127.0.0.1:4141: every pipeline by layer, dataset previews (docs/tools.md).
 viz: install
 	$(KEDRO) viz run --autoreload
 
+## The same page as a static site in build/ (previews of what data/ holds now): any web server.
 viz-build: install
-	$(KEDRO) viz build
+	$(KEDRO) viz build --include-previews
 
+## JupyterLab with the "Kedro (f1_kedro)" kernel: notebooks/ get `catalog`, `context`, `pipelines`.
 jupyter: install
 	$(KEDRO) jupyter lab
 
+## dbt's docs site on http://127.0.0.1:8081. It reads the built tables: `make run` first.
 dbt-docs: install
-	cd dbt && ../.venv/bin/dbt docs generate --target duckdb && ../.venv/bin/dbt docs serve --port 8081
+	@test -f data/warehouse/FORMULA1.duckdb || { echo "No warehouse yet: run 'make run' (or" \
+	  "'kedro run --pipelines bootstrap,ingest,features') first."; exit 1; }
+	.venv/bin/dbt docs generate --project-dir dbt --profiles-dir dbt --target duckdb
+	.venv/bin/dbt docs serve --project-dir dbt --profiles-dir dbt --host 127.0.0.1 --port 8081
 
+## The MLflow UI on http://127.0.0.1:5000 over the local registry that the register stage writes.
 mlflow: install
-	.venv/bin/mlflow ui --backend-store-uri sqlite:///data/06_models/mlflow.db --port 5000
+	@test -f data/06_models/mlflow.db || { echo "No registry yet: run 'make run' (or" \
+	  "'kedro run --pipelines train,register') first."; exit 1; }
+	.venv/bin/mlflow ui --backend-store-uri sqlite:///data/06_models/mlflow.db \
+	  --host 127.0.0.1 --port 5000
 
 bench: install
 	$(PY) bench/run.py

@@ -1,0 +1,150 @@
+"""`kedro viz run` serves a page that draws every pipeline: opened in headless Chromium.
+
+Needs Debian's `chromium` and `chromium-driver` (`make test` installs them). Set
+F1_VIZ_SCREENSHOT=docs/img/kedro-viz.png to also write the README's screenshot (downsized).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.viz.kedro_cli import KEDRO, kedro_env
+from tests.viz.webdriver import (
+    CHROMEDRIVER,
+    CHROMIUM,
+    free_port,
+    headless_chromium,
+    wait_for_http,
+)
+
+pytestmark = [
+    pytest.mark.chromium,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(),
+        reason=f"headless Chromium is not installed ({CHROMIUM}): "
+        "apt-get install -y chromium chromium-driver (make test does)",
+    ),
+]
+
+
+# kedro-viz keeps its UI state in localStorage: light theme, no minimap, no feature tour popup.
+UI_STATE = {
+    "theme": "light",
+    "showFeatureHints": False,
+    "visible": {"miniMap": False, "sidebar": True, "code": False, "graph": True},
+    "layer": {"visible": True},
+    "isPrettyName": False,
+}
+
+
+@pytest.fixture(scope="module")
+def viz_server(viz_project: Path) -> Iterator[str]:
+    """`kedro viz run --no-browser` on a free 127.0.0.1 port; yields its URL."""
+    port = free_port()
+    log = open(viz_project / "viz_run.log", "w")  # noqa: SIM115 - closed below
+    server = subprocess.Popen(
+        [KEDRO, "viz", "run", "--no-browser", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=viz_project,
+        env=kedro_env(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: the server and its workers stop together
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        try:
+            wait_for_http(f"{url}/api/main", timeout=300)
+        except TimeoutError:
+            log.flush()
+            pytest.fail(
+                f"kedro viz run did not serve:\n{(viz_project / 'viz_run.log').read_text()}"
+            )
+        yield url
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def rendered(viz_server: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Open the page, wait for the graph to be drawn, keep a screenshot and what the DOM shows."""
+    assert Path(CHROMEDRIVER).exists(), (
+        f"Chromium is installed but {CHROMEDRIVER} is not: apt-get install -y chromium-driver"
+    )
+    with urllib.request.urlopen(f"{viz_server}/api/main") as response:
+        main = json.load(response)
+    tasks = [n["name"] for n in main["nodes"] if n["type"] == "task"]
+    with headless_chromium(width=1600, height=1000) as browser:
+        browser.get(viz_server)
+        browser.script("localStorage.setItem('KedroViz', arguments[0])", json.dumps(UI_STATE))
+        browser.get(viz_server)
+        # drawn: every task node has its box and label; then the layout's transition settles
+        browser.wait_until(
+            f"return document.querySelectorAll('.pipeline-node--task').length >= {len(tasks)}",
+            timeout=120,
+        )
+        browser.wait_until(_STABLE_LAYOUT, timeout=30)
+        png = browser.screenshot()
+        dom = browser.script(
+            "return {pipelines: document.querySelector('.pipeline-list').textContent,"
+            " nodes: [...document.querySelectorAll('.pipeline-node text')].map(e => e.textContent),"
+            " layers: [...document.querySelectorAll('.pipeline-layer-name')]"
+            "   .map(e => e.textContent.trim()).filter(Boolean)}"
+        )
+    path = tmp_path_factory.mktemp("viz_screenshot") / "kedro-viz.png"
+    path.write_bytes(png)
+    return {"main": main, "tasks": tasks, "png": path, "dom": dom}
+
+
+# The node boxes stop moving: two looks 500 ms apart see the same positions.
+_STABLE_LAYOUT = """
+const now = [...document.querySelectorAll('.pipeline-node')]
+  .map(e => e.getAttribute('transform')).join('|');
+const before = window.__f1_layout;
+window.__f1_layout = now;
+return before === now && now.length > 0;
+"""
+
+
+def test_page_draws_every_pipeline_and_node(rendered: dict[str, Any]) -> None:
+    dom, main = rendered["dom"], rendered["main"]
+    for pipeline in main["pipelines"]:
+        assert pipeline["name"] in dom["pipelines"], pipeline["name"]
+    missing = set(rendered["tasks"]) - set(dom["nodes"])
+    assert not missing, f"task nodes not drawn: {sorted(missing)}"
+    assert len(dom["layers"]) == len(main["layers"]), (dom["layers"], main["layers"])
+
+
+def test_screenshot_is_a_real_picture(rendered: dict[str, Any]) -> None:
+    from PIL import Image, ImageStat
+
+    path: Path = rendered["png"]
+    assert path.stat().st_size > 30_000, f"{path} is only {path.stat().st_size} bytes"
+    image = Image.open(path).convert("RGB")
+    assert image.size[0] >= 1200 and image.size[1] >= 700, image.size
+    # not blank: many colours, and the luminance varies across the page
+    colours = image.getcolors(maxcolors=1 << 20) or []
+    assert len(colours) > 50, f"only {len(colours)} colours: a blank page?"
+    assert ImageStat.Stat(image.convert("L")).stddev[0] > 10
+
+    target = os.environ.get("F1_VIZ_SCREENSHOT")
+    if target:  # the README's picture: downsized to stay well under 300 KB
+        image.thumbnail((1400, 1400))
+        buffer = io.BytesIO()
+        image.quantize(colors=128).save(buffer, format="PNG", optimize=True)
+        Path(target).write_bytes(buffer.getvalue())

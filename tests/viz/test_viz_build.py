@@ -1,0 +1,136 @@
+"""`kedro viz build`: every pipeline and every catalog dataset is in the viz data, with its layer.
+
+The viz data is what the kedro-viz page draws: `build/api/main` (nodes, edges, layers, pipelines)
+and `build/api/nodes/<id>` (a dataset's type and preview type).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# Kedro's data layers, in the order kedro-viz draws them top to bottom.
+LAYERS = (
+    "raw",
+    "intermediate",
+    "primary",
+    "feature",
+    "model_input",
+    "models",
+    "model_output",
+    "reporting",
+)
+# Handles that nodes call (a warehouse, a dbt project, a registry): no data layer of their own.
+RESOURCE_TYPES = ("DuckDBWarehouseDataset", "DbtProjectDataset", "MlflowRegistryDataset")
+# What the kedro-viz side panel renders, by dataset class.
+PREVIEW_TYPES = {
+    "DuckDBTableDataset": "TablePreview",
+    "JSONDataset": "JSONPreview",
+    "MatplotlibDataset": "ImagePreview",
+}
+
+
+@pytest.fixture(scope="module")
+def registered(viz_project: Path) -> dict[str, Any]:
+    """The project's own view: registered pipelines and catalog entries (base + local)."""
+    from kedro.config import OmegaConfigLoader
+    from kedro.framework.project import pipelines
+    from kedro.framework.startup import bootstrap_project
+
+    bootstrap_project(viz_project)
+    loader = OmegaConfigLoader(
+        conf_source=str(viz_project / "conf"), base_env="base", default_run_env="local"
+    )
+    catalog = {k: v for k, v in loader["catalog"].items() if not k.startswith("_")}
+    return {"pipelines": dict(pipelines), "catalog": catalog}
+
+
+@pytest.fixture(scope="module")
+def main(viz_build: Path) -> dict[str, Any]:
+    return json.loads((viz_build / "api" / "main").read_text())
+
+
+def _data_nodes(main: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {n["name"]: n for n in main["nodes"] if n["type"] == "data"}
+
+
+def test_every_registered_pipeline_is_in_the_viz(
+    main: dict[str, Any], registered: dict[str, Any], viz_build: Path
+) -> None:
+    assert {p["id"] for p in main["pipelines"]} == set(registered["pipelines"])
+    for name, pipeline in registered["pipelines"].items():
+        view = json.loads((viz_build / "api" / "pipelines" / name).read_text())
+        tasks = {n["name"] for n in view["nodes"] if n["type"] == "task"}
+        assert tasks == {node.name for node in pipeline.nodes}, name
+    # the stages this issue's users look for (score once it exists)
+    assert {"bootstrap", "ingest", "features", "train"} <= set(registered["pipelines"])
+
+
+def test_every_catalog_dataset_is_in_the_viz_with_a_layer(
+    main: dict[str, Any], registered: dict[str, Any]
+) -> None:
+    data = _data_nodes(main)
+    used = set().union(*(p.datasets() for p in registered["pipelines"].values()))
+    catalog = registered["catalog"]
+    assert not set(catalog) - used, "catalog entries no pipeline uses (dead config)"
+    missing = set(catalog) - set(data)
+    assert not missing, f"catalog entries kedro-viz does not show: {sorted(missing)}"
+    unlayered = sorted(
+        name
+        for name, entry in catalog.items()
+        if entry["type"] != "MemoryDataset"
+        and not entry["type"].endswith(RESOURCE_TYPES)
+        and data[name].get("layer") not in LAYERS
+    )
+    assert not unlayered, (
+        f"datasets without a kedro-viz layer (one of {LAYERS}): {unlayered}; add "
+        "`metadata: {kedro-viz: {layer: ...}}` to their catalog entries"
+    )
+
+
+def test_layers_are_drawn_in_order(main: dict[str, Any]) -> None:
+    # kedro-viz switches layers off (an empty list) when the layers of the datasets form a cycle,
+    # e.g. a `reporting` dataset that feeds a node writing `models`.
+    assert main["layers"], "kedro-viz disabled layers: the datasets' layers form a cycle"
+    assert set(main["layers"]) <= set(LAYERS), main["layers"]
+    assert list(main["layers"]) == sorted(main["layers"], key=LAYERS.index), (
+        f"kedro-viz draws the layers as {main['layers']}: a dataset feeds a node that writes an "
+        "earlier layer"
+    )
+    assert {"raw", "model_input", "models", "reporting"} <= set(main["layers"])
+
+
+def test_node_names_are_readable(main: dict[str, Any]) -> None:
+    # Kedro's default name is the function's repr with its inputs and outputs.
+    names = [n["name"] for n in main["nodes"] if n["type"] == "task"]
+    unreadable = [n for n in names if not re.fullmatch(r"[a-z][a-z0-9_]*_node", n)]
+    assert not unreadable, unreadable
+
+
+def test_dbt_node_sits_between_raw_tables_and_model_input(main: dict[str, Any]) -> None:
+    by_id = {n["id"]: n for n in main["nodes"]}
+    dbt_project = next(n for n in main["nodes"] if n["name"] == "dbt_project")
+    dbt_nodes = [by_id[e["target"]] for e in main["edges"] if e["source"] == dbt_project["id"]]
+    assert len(dbt_nodes) == 1, "exactly one node runs dbt"
+    node = dbt_nodes[0]
+    inputs = [by_id[e["source"]] for e in main["edges"] if e["target"] == node["id"]]
+    outputs = [by_id[e["target"]] for e in main["edges"] if e["source"] == node["id"]]
+    assert {n.get("layer") for n in inputs if n["type"] == "data"} - {None} == {"raw"}
+    assert "model_input" in {n.get("layer") for n in outputs}
+
+
+def test_tables_metrics_and_plots_have_previews(main: dict[str, Any], viz_build: Path) -> None:
+    checked = {}
+    for node in _data_nodes(main).values():
+        meta = json.loads((viz_build / "api" / "nodes" / node["id"]).read_text())
+        kind = meta["type"].rsplit(".", 1)[-1]
+        if kind in PREVIEW_TYPES:
+            checked[node["name"]] = (meta["preview_type"], PREVIEW_TYPES[kind])
+    wrong = {k: v for k, v in checked.items() if v[0] != v[1]}
+    assert not wrong, f"preview type (got, expected): {wrong}"
+    assert {"model_input_table", "metrics"} <= set(checked)
+    assert any(expected == "ImagePreview" for _, expected in checked.values())

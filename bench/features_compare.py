@@ -46,15 +46,20 @@ def compare_features(
     report: Report,
     repeat: int = 1,
     code: str = "worktree",
+    repeat_scaled: int | None = None,
 ) -> bool:
-    """Run the side-by-side at each size; print and record it; False if anything failed."""
+    """Run the side-by-side at each size; print and record it; False if anything failed.
+
+    Each build runs `repeat` times at 1x and `repeat_scaled` (default: `repeat`) times above.
+    """
     project = ScratchProject(code)
     try:
         dbt_vars = feature_vars(project.root)
         report.print(f"\n== features: dbt build vs compiled SQL vs pandas, vars {dbt_vars}")
         sizes = {}
         for factor in factors:
-            sizes[f"{factor}x"] = _one_size(project, factor, data_dir, dbt_vars, repeat, report)
+            runs = repeat if factor == 1 else (repeat_scaled or repeat)
+            sizes[f"{factor}x"] = _one_size(project, factor, data_dir, dbt_vars, runs, report)
         report.data["features"] = {"vars": dbt_vars, "sizes": sizes}
         _print_table(sizes, report)
         report.data["features"]["target_checks"] = _target_checks(sizes)
@@ -93,6 +98,7 @@ def _one_size(
             log = timings.with_suffix(".log")
             run = measure([*command, *_timings_arg(name, timings)], project.root, log)
             runs[name].append(run)
+            print(f"    {factor}x {name:<7}{run.seconds:8.2f} s {run.peak_rss_mib:7.0f} MiB")
             if not run.ok:
                 report.print(f"  {factor}x {name} FAILED (exit {run.returncode}); log {log}:")
                 for line in log.read_text(errors="replace").strip().splitlines()[-12:]:
@@ -328,14 +334,18 @@ def _target_checks(sizes: dict[str, dict[str, Any]]) -> list[tuple[str, str, flo
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", default="1,10,100", help="sizes, e.g. 1,10,100")
-    parser.add_argument("--repeat", type=int, default=1, help="runs of each build per size")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each build at 1x (3)")
+    parser.add_argument("--repeat-scaled", type=int, default=1, help="runs above 1x (1)")
     parser.add_argument("--code", choices=("worktree", "head"), default="worktree")
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--results-dir", type=Path, default=None)
     args = parser.parse_args(argv)
+    sys.stdout.reconfigure(line_buffering=True)  # progress shows when output goes to a file
     report = Report()
     factors = [int(f) for f in args.scale.split(",")]
-    ok = compare_features(factors, args.data_dir, report, args.repeat, args.code)
+    ok = compare_features(
+        factors, args.data_dir, report, args.repeat, args.code, args.repeat_scaled
+    )
     if args.results_dir is not None:
         report.print(f"results written to {report.save(args.results_dir)}")
     return 0 if ok else 1

@@ -4,9 +4,10 @@ Every run is a fresh `kedro run` subprocess in a scratch copy of the project (yo
 touched), timed by wall clock, its peak memory read for the whole process tree. Stages are those
 the pipeline registry has today; the ones of the design that do not exist yet are named.
 
-    python bench/run.py                          # stages + whole run on the real data, 3 runs each
-    python bench/run.py --scale 1,10,100 --repeat 2
-    python bench/run.py --features 1,10,100      # also dbt SQL vs pandas features, side by side
+    python bench/run.py             # `make bench`: stages + whole run on the real data (3 runs
+                                    # each), and the dbt / SQL / pandas features side by side
+    python bench/run.py --full      # the same at 1x, 10x and 100x (100x: one run each; ~30 min)
+    python bench/run.py --scale 1,10,100 --repeat 2 --features 1,10,100   # pick sizes yourself
 
 Results: bench/results/<timestamp>.json (machine, versions, every number and printed line).
 """
@@ -52,8 +53,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--features",
         type=_factors,
-        default=[],
-        help="also compare dbt SQL and pandas features at these sizes, e.g. 1,10,100",
+        default=[1],
+        help="compare dbt SQL and pandas features at these sizes (default 1; 0 skips)",
+    )
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="all sizes: --scale 1,10,100 --features 1,10,100 --repeat-scaled 1",
     )
     parser.add_argument(
         "--code",
@@ -65,11 +71,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="scaled CSVs")
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR, help="JSON output")
     parser.add_argument("--keep", action="store_true", help="keep the scratch project and logs")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.full:
+        args.scale, args.features = [1, 10, 100], [1, 10, 100]
+        args.repeat_scaled = args.repeat_scaled or 1
+    return args
 
 
 def _factors(text: str) -> list[int]:
     factors = [int(part) for part in text.split(",") if part.strip()]
+    if factors == [0]:
+        return []
     if not factors or min(factors) < 1:
         raise argparse.ArgumentTypeError(f"sizes must be whole numbers >= 1, got {text!r}")
     return factors
@@ -77,6 +89,7 @@ def _factors(text: str) -> list[int]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    sys.stdout.reconfigure(line_buffering=True)  # progress shows when output goes to a file
     report = Report()
     report.data["args"] = {k: str(v) for k, v in vars(args).items()}
     machine = report.data["machine"]
@@ -91,8 +104,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.features:
         from bench.features_pandas import compare_features
 
-        repeat = args.repeat_scaled or args.repeat
-        failed |= not compare_features(args.features, args.data_dir, report, repeat, args.code)
+        failed |= not compare_features(
+            args.features, args.data_dir, report, args.repeat, args.code, args.repeat_scaled
+        )
     evaluate_targets(report)
     path = report.save(args.results_dir)
     report.print(f"\nresults written to {path}")

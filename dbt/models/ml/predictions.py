@@ -1,6 +1,6 @@
 """FORMULA1.ML.PREDICTIONS: the served model's predictions for the feature rows of some seasons.
 
-One model, two engines, dispatched on the dbt target's type (config `engine`, see predictions.yml):
+One model, two engines, dispatched on the dbt target's type (meta `engine`, predictions.yml):
 - duckdb: runs in process. The served version is the MLflow alias `champion` of the registry at
   var `mlflow_tracking_uri`; its fitted preprocessing pipeline lies in the stage folder at var
   `ml_stage_dir` (`<model>/v<version>/`), which stands for `@FORMULA1.ML.ML_STAGE`.
@@ -50,15 +50,15 @@ def model(dbt: Any, session: Any) -> Any:
                   "joblib", "pandas"],
     )  # fmt: skip
     settings = {
-        "engine": dbt.config.get("engine"),
-        "seasons": parse_seasons(dbt.config.get("score_seasons")),
-        "model_name": dbt.config.get("registry_model_name"),
-        "alias": dbt.config.get("registry_alias"),
-        "tracking_uri": dbt.config.get("mlflow_tracking_uri"),
-        "stage_dir": dbt.config.get("ml_stage_dir"),
-        "snowflake_stage": dbt.config.get("snowflake_ml_stage"),
-        "registry_database": dbt.config.get("snowflake_registry_database"),
-        "registry_schema": dbt.config.get("snowflake_registry_schema"),
+        "engine": dbt.config.meta_get("engine"),
+        "seasons": parse_seasons(dbt.config.meta_get("score_seasons")),
+        "model_name": dbt.config.meta_get("registry_model_name"),
+        "alias": dbt.config.meta_get("registry_alias"),
+        "tracking_uri": dbt.config.meta_get("mlflow_tracking_uri"),
+        "stage_dir": dbt.config.meta_get("ml_stage_dir"),
+        "snowflake_stage": dbt.config.meta_get("snowflake_ml_stage"),
+        "registry_database": dbt.config.meta_get("snowflake_registry_database"),
+        "registry_schema": dbt.config.meta_get("snowflake_registry_schema"),
     }
     features = dbt.ref("features")
     if settings["engine"] == "snowflake":

@@ -1,0 +1,25 @@
+"""The score pipeline: served model version -> FORMULA1.ML.PREDICTIONS (dbt) -> a summary."""
+
+from kedro.pipeline import Node, Pipeline
+
+from .nodes import build_predictions, summarise_predictions
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            Node(
+                build_predictions,
+                # registered_model orders scoring after register in `kedro run`
+                inputs=["dbt_project", "registered_model", "params:score"],
+                outputs=["predictions", "dbt_score_report"],
+                name="build_predictions_node",
+            ),
+            Node(
+                summarise_predictions,
+                inputs=["predictions", "model_input_table", "dbt_score_report"],
+                outputs="score_summary",
+                name="summarise_predictions_node",
+            ),
+        ]
+    )

@@ -1,0 +1,124 @@
+"""Scoring for real on the embedded engine: `kedro run` from the CSVs (2019-2024) to predictions.
+
+One scratch project for the module (the run takes minutes): every stage runs for real, dbt runs
+the Python model in process against the MLflow registry and stage folder that register wrote.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from mlflow.tracking import MlflowClient
+
+from tests.conftest import PROJECT_ROOT, SHARED_DATA, run_kedro
+
+# train on 2019-2021, choose on 2022, test on 2023-2024, with a small grid (as tests/train does)
+PARAMS = {
+    "train.seasons.train": [2019, 2021],
+    "train.search.grid": {"max_depth": [2], "learning_rate": [0.1], "n_estimators": [100]},
+}
+MODEL = "f1_race_outcome"
+
+
+@pytest.fixture(scope="module")
+def scored(tmp_path_factory: pytest.TempPathFactory, recent_data: Path) -> Iterator[Path]:
+    """A scratch copy of the project (as tests/conftest.py's `project`) after a full `kedro run`."""
+    base = tmp_path_factory.mktemp("score")
+    root = base / "f1_kedro"
+    for name in ("conf", "dbt", "sql"):
+        shutil.copytree(
+            PROJECT_ROOT / name,
+            root / name,
+            ignore=shutil.ignore_patterns("target", "logs", "dbt_packages", ".user.yml"),
+        )
+    for name in ("pyproject.toml", ".telemetry"):
+        shutil.copy(PROJECT_ROOT / name, root / name)
+    (root / "conf" / "local").mkdir(exist_ok=True)
+    (root / "src").mkdir()
+    (base / "shared" / "data").mkdir(parents=True)
+    os.symlink(SHARED_DATA, base / "shared" / "data" / "formula1")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(root)
+        run_kedro(root, params={**PARAMS, "ingest.source_uri": str(recent_data)})
+        yield root
+
+
+def query(project: Path, sql: str) -> pd.DataFrame:
+    con = duckdb.connect(str(project / "data/warehouse/FORMULA1.duckdb"), read_only=True)
+    try:
+        return con.execute(sql).df()
+    finally:
+        con.close()
+
+
+def predictions(project: Path) -> pd.DataFrame:
+    return query(project, "SELECT * FROM ML.PREDICTIONS ORDER BY RACE_ID, DRIVER_ID")
+
+
+def test_kedro_run_ends_with_predictions_of_the_latest_season(scored: Path) -> None:
+    frame = predictions(scored)
+    expected = query(scored, "SELECT count(*) AS n FROM ML.FEATURES WHERE SEASON = 2024").n[0]
+
+    assert len(frame) == expected > 400
+    assert list(frame.columns) == [
+        "RACE_ID", "DRIVER_ID", "PREDICTED_LABEL", "PROB_PODIUM", "PROB_POINTS",
+        "PROB_NO_POINTS", "MODEL_NAME", "MODEL_VERSION", "SCORED_AT",
+    ]  # fmt: skip
+    assert set(frame.MODEL_NAME) == {MODEL} and set(frame.MODEL_VERSION) == {"1"}
+    report = json.loads((scored / "data/08_reporting/dbt_score_report.json").read_text())
+    assert report["counts"]["pass"] >= 10 and set(report["counts"]) <= {"pass", "success"}
+    summary = json.loads((scored / "data/08_reporting/score_summary.json").read_text())
+    assert summary["seasons"] == [2024] and summary["rows"] == expected
+    assert summary["rows_with_results"] == expected
+    assert 0.6 < summary["accuracy"] < 0.9
+
+
+def test_rescoring_one_season(scored: Path) -> None:
+    run_kedro(scored, "score", params={"score.seasons": [2023]})
+
+    frame = predictions(scored)
+    seasons = query(
+        scored,
+        "SELECT DISTINCT f.SEASON FROM ML.PREDICTIONS p "
+        "JOIN ML.FEATURES f USING (RACE_ID, DRIVER_ID)",
+    )
+    expected = query(scored, "SELECT count(*) AS n FROM ML.FEATURES WHERE SEASON = 2023").n[0]
+    assert list(seasons.SEASON) == [2023] and len(frame) == expected
+    summary = json.loads((scored / "data/08_reporting/score_summary.json").read_text())
+    assert summary["seasons"] == [2023]
+
+
+def test_corrupt_stage_artifact_fails_by_name_and_keeps_the_predictions(scored: Path) -> None:
+    before = predictions(scored)
+    artifact = scored / f"data/06_models/ml_stage/ML_STAGE/{MODEL}/v1/preprocessing.joblib"
+    saved = artifact.read_bytes()
+    artifact.write_bytes(b"\x80\x04 damaged")
+    try:
+        with pytest.raises(
+            Exception, match="(?s)stage artifact .*v1/preprocessing.joblib could not be loaded"
+        ):
+            run_kedro(scored, "score", params={"score.seasons": [2022]})
+    finally:
+        artifact.write_bytes(saved)
+
+    pd.testing.assert_frame_equal(predictions(scored), before)  # dbt did not replace the table
+
+
+def test_missing_champion_says_to_train_and_register(scored: Path) -> None:
+    uri = f"sqlite:///{scored / 'data/06_models/mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    client.delete_registered_model_alias(MODEL, "champion")
+    try:
+        with pytest.raises(
+            Exception, match="(?s)no 'champion' version.*kedro run --pipeline=train"
+        ):
+            run_kedro(scored, "score")
+    finally:
+        client.set_registered_model_alias(MODEL, "champion", "1")

@@ -34,7 +34,8 @@ OUTPUT_COLUMNS = [
     "SCORED_AT",
 ]
 MANIFEST_FILE = "manifest.json"
-RUN_FIRST = "run `kedro run --pipeline=train` then `kedro run --pipeline=register` first"
+TRAIN_AND_REGISTER = "`kedro run --pipeline=train` then `kedro run --pipeline=register`"
+RUN_FIRST = f"run {TRAIN_AND_REGISTER} first"
 
 
 class ScoringError(RuntimeError):
@@ -95,21 +96,25 @@ def scored_at() -> datetime:
 def stage_error(location: str, err: BaseException) -> ScoringError:
     return ScoringError(
         f"stage artifact {location} could not be loaded ({type(err).__name__}: {err}); the "
-        f"served version's stage folder is missing or damaged: re-register the model ({RUN_FIRST})"
+        f"served version's stage folder is missing or damaged: register a new version with "
+        f"{TRAIN_AND_REGISTER}"
     )
 
 
 def read_manifest(content: bytes, location: str, model_name: str, version: str) -> dict[str, Any]:
-    """The stage manifest, checked to belong to the served version."""
+    """The stage manifest, checked to be complete and to belong to the served version."""
     try:
         manifest = json.loads(content)
-        for key in ("preprocessing_file", "input_columns", "feature_columns"):
-            manifest[key]  # noqa: B018 - a KeyError names the missing key
-    except (ValueError, KeyError, TypeError) as err:
+    except ValueError as err:
         raise stage_error(location, err) from err
-    if str(manifest.get("version")) != version or manifest.get("model_name") != model_name:
-        raise stage_error(location, ValueError(f"it describes {manifest.get('model_name')} "
-                                               f"v{manifest.get('version')}"))  # fmt: skip
+    needed = {"model_name", "version", "preprocessing_file", "input_columns", "feature_columns"}
+    missing = sorted(needed - set(manifest if isinstance(manifest, dict) else {}))
+    if missing:
+        raise stage_error(location, KeyError(f"no {', '.join(missing)}"))
+    described = (manifest["model_name"], str(manifest["version"]))
+    if described != (model_name, version):
+        problem = ValueError(f"it describes {described[0]} v{described[1]}")
+        raise stage_error(location, problem)
     return manifest
 
 

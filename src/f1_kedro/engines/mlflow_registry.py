@@ -1,0 +1,212 @@
+"""The embedded engine's model registry: MLflow (sqlite store) plus a folder standing for the stage.
+
+`MlflowModelRegistry` implements `f1_kedro.registry.ModelRegistry`. A version is the XGBoost
+classifier logged in MLflow's native XGBoost format, its run's parameters and metrics, and tags
+that point scoring to the fitted preprocessing pipeline in
+`<stage_dir>/<stage>/<model_name>/v<version>/` (written to a temp folder, then renamed; an existing
+folder is never replaced). The alias `champion` marks the version to serve.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import uuid
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import mlflow.xgboost
+import numpy as np
+import pandas as pd
+from kedro.io import AbstractDataset, DatasetError
+from mlflow.exceptions import MlflowException
+from mlflow.models import infer_signature
+from mlflow.tracking import MlflowClient
+
+from f1_kedro.registry import (
+    ModelArtifacts,
+    RegisteredVersion,
+    RegistryError,
+    stage_manifest,
+)
+from f1_kedro.registry.model_registry import MANIFEST_FILE, PREPROCESSING_FILE
+
+logger = logging.getLogger(__name__)
+
+
+class LocalStage:
+    """A folder that stands for `@FORMULA1.ML.ML_STAGE`: versioned, write-once subfolders."""
+
+    def __init__(self, stage_dir: str | Path, stage: str = "ML_STAGE"):
+        self.root = Path(stage_dir) / stage
+        self.stage = stage
+
+    def path(self, model_name: str, version: int) -> Path:
+        return self.root / model_name / f"v{version}"
+
+    def write(self, model_name: str, version: int, files: dict[str, bytes]) -> Path:
+        """Write `files` into the version's folder atomically; refuse if the folder exists."""
+        target = self.path(model_name, version)
+        if target.exists():
+            raise RegistryError(
+                f"stage folder {target} already exists: version {version} of {model_name} was "
+                "written before and is never overwritten"
+            )
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temp = target.parent / f".v{version}.tmp-{uuid.uuid4().hex[:8]}"
+        temp.mkdir()
+        try:
+            for name, content in files.items():
+                with open(temp / name, "wb") as handle:
+                    handle.write(content)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            os.rename(temp, target)  # atomic on one filesystem; fails if target appeared meanwhile
+        except BaseException:
+            shutil.rmtree(temp, ignore_errors=True)
+            raise
+        return target
+
+
+class MlflowModelRegistry:
+    """Versions of a model in an MLflow registry, their preprocessing on a local stage."""
+
+    def __init__(
+        self,
+        tracking_uri: str = "sqlite:///data/06_models/mlflow.db",
+        artifacts_dir: str = "data/06_models/mlartifacts",
+        stage_dir: str = "data/06_models/ml_stage",
+        stage: str = "ML_STAGE",
+        experiment: str = "f1_race_outcome",
+        alias: str = "champion",
+    ):
+        self.tracking_uri = tracking_uri
+        self.artifacts_dir = Path(artifacts_dir)
+        self.stage = LocalStage(stage_dir, stage)
+        self.experiment = experiment
+        self.alias = alias
+
+    def __repr__(self) -> str:
+        return f"MlflowModelRegistry(tracking_uri={self.tracking_uri!r})"
+
+    def client(self) -> MlflowClient:
+        if self.tracking_uri.startswith("sqlite:///"):
+            Path(self.tracking_uri.removeprefix("sqlite:///")).parent.mkdir(
+                parents=True, exist_ok=True
+            )
+        mlflow.set_tracking_uri(self.tracking_uri)
+        mlflow.set_registry_uri(self.tracking_uri)
+        return MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
+
+    def champion(self, model_name: str) -> dict[str, Any] | None:
+        client = self.client()
+        try:
+            version = client.get_model_version_by_alias(model_name, self.alias)
+        except MlflowException:
+            return None  # no such model yet, or no version carries the alias
+        metrics = client.get_run(version.run_id).data.metrics if version.run_id else {}
+        return {"version": int(version.version), "metrics": dict(metrics)}
+
+    def register(
+        self,
+        model_name: str,
+        artifacts: ModelArtifacts,
+        params: dict[str, Any],
+        metrics: dict[str, float],
+    ) -> RegisteredVersion:
+        """Log the classifier as a new MLflow version, then write its preprocessing to the stage.
+
+        If the stage write (or tagging) fails, the new version is deleted again and the error
+        re-raised: the registry keeps only complete versions, and the alias is not touched here.
+        """
+        client = self.client()
+        with mlflow.start_run(experiment_id=self._experiment_id(client), run_name=model_name):
+            mlflow.log_params({k: _param(v) for k, v in params.items()})
+            mlflow.log_metrics(metrics)
+            native = artifacts.classifier.to_xgboost()
+            sample = pd.DataFrame(
+                np.zeros((1, len(artifacts.feature_columns))), columns=artifacts.feature_columns
+            )
+            info = mlflow.xgboost.log_model(
+                native,
+                name="model",
+                signature=infer_signature(sample, native.predict_proba(sample)),
+                model_format="ubj",
+                pip_requirements=_requirements(),  # MLflow's inference runs a slow subprocess
+            )
+            registered = mlflow.register_model(info.model_uri, model_name)
+        version = int(registered.version)
+        try:
+            model_uri = f"models:/{model_name}/{version}"
+            manifest = stage_manifest(model_name, version, artifacts, model_uri)
+            path = self.stage.write(
+                model_name,
+                version,
+                {
+                    PREPROCESSING_FILE: artifacts.preprocessing_bytes(),
+                    MANIFEST_FILE: json.dumps(manifest, indent=2).encode(),
+                },
+            )
+            tags = {
+                "stage_path": str(path),
+                "stage_location": f"@{self.stage.stage}/{model_name}/v{version}",
+                "preprocessing_file": PREPROCESSING_FILE,
+                "feature_columns": json.dumps(artifacts.feature_columns),
+                "input_columns": json.dumps(artifacts.input_columns),
+            }
+            for key, value in tags.items():
+                client.set_model_version_tag(model_name, str(version), key, value)
+        except BaseException:
+            logger.error(
+                "Registering %s v%d failed: deleting the incomplete version", model_name, version
+            )
+            client.delete_model_version(model_name, str(version))
+            raise
+        return RegisteredVersion(model_name, version, str(version), str(path), model_uri, tags)
+
+    def set_champion(self, model_name: str, version: int) -> None:
+        self.client().set_registered_model_alias(model_name, self.alias, str(version))
+
+    def _experiment_id(self, client: MlflowClient) -> str:
+        experiment = client.get_experiment_by_name(self.experiment)
+        if experiment is not None:
+            return experiment.experiment_id
+        self.artifacts_dir.mkdir(parents=True, exist_ok=True)
+        return client.create_experiment(
+            self.experiment, artifact_location=self.artifacts_dir.resolve().as_uri()
+        )
+
+
+def _requirements() -> list[str]:
+    """What loading the model needs, pinned to the versions that trained it."""
+    return [
+        f"{name}=={metadata.version(name)}"
+        for name in ("xgboost", "scikit-learn", "numpy", "pandas")
+    ]
+
+
+def _param(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+
+class MlflowRegistryDataset(AbstractDataset[None, MlflowModelRegistry]):
+    """Hands the register node the embedded registry; nodes call it and never import MLflow."""
+
+    def __init__(self, **kwargs: Any):
+        self._registry = MlflowModelRegistry(**kwargs)
+
+    def load(self) -> MlflowModelRegistry:
+        return self._registry
+
+    def save(self, data: None) -> None:
+        raise DatasetError("the model registry is a resource: nodes use it, they do not save it")
+
+    def _describe(self) -> dict[str, Any]:
+        return {
+            "tracking_uri": self._registry.tracking_uri,
+            "stage": str(self._registry.stage.root),
+        }

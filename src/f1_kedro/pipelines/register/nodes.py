@@ -1,0 +1,77 @@
+"""Nodes of the register pipeline: a new registry version, and the champion policy applied."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from f1_kedro.registry import ModelArtifacts, ModelRegistry, should_promote
+
+logger = logging.getLogger(__name__)
+
+
+def registry_metrics(metrics: dict[str, Any]) -> dict[str, float]:
+    """Flatten metrics.json into the registry's numbers: `test_*` for the model, `baseline_*`."""
+    flat: dict[str, float] = {}
+    for prefix, name in (("test", "model"), ("baseline", "baseline")):
+        block = metrics[name]
+        for key in ("accuracy", "macro_f1", "log_loss"):
+            flat[f"{prefix}_{key}"] = float(block[key])
+        for label, scores in block["per_class"].items():
+            flat[f"{prefix}_precision_{label}"] = float(scores["precision"])
+            flat[f"{prefix}_recall_{label}"] = float(scores["recall"])
+    return flat
+
+
+def register_model(
+    model_registry: ModelRegistry,
+    preprocessing_pipeline: Any,
+    classifier: Any,
+    train_summary: dict[str, Any],
+    metrics: dict[str, Any],
+    params: dict[str, Any],
+) -> dict[str, Any]:
+    """Register a new version with its metrics and stage artefact; move the champion by policy.
+
+    The champion is read before and moved only after the version is complete, so a run that
+    fails anywhere before the last step leaves the served version as it was.
+    """
+    name = params["model_name"]
+    artifacts = ModelArtifacts(
+        preprocessing=preprocessing_pipeline,
+        classifier=classifier,
+        input_columns=list(train_summary["input_columns"]),
+        feature_columns=list(train_summary["feature_columns"]),
+        class_labels={int(k): v for k, v in train_summary["class_labels"].items()},
+    )
+    flat = registry_metrics(metrics)
+    champion = model_registry.champion(name)
+    run_params = {
+        **train_summary["hyperparameters"],
+        "fit_seasons": train_summary["fit_seasons"],
+        "test_seasons": train_summary["test_seasons"],
+        "input_columns": train_summary["input_columns"],
+    }
+    version = model_registry.register(name, artifacts, run_params, flat)
+    promote = should_promote(flat, champion, params["promotion"])
+    if promote:
+        model_registry.set_champion(name, version.version)
+    served = version.version if promote else (champion or {}).get("version")
+    logger.info(
+        "Registered %s version %s (test macro F1 %.4f); champion: %s%s",
+        name, version.version, flat["test_macro_f1"], served, " (moved)" if promote else " (kept)",
+    )  # fmt: skip
+    return {
+        "model_name": name,
+        "version": version.version,
+        "version_name": version.version_name,
+        "model_uri": version.model_uri,
+        "champion_moved": promote,
+        "champion_version": served,
+        "previous_champion_version": (champion or {}).get("version"),
+        "stage_path": version.stage_path,
+        "metrics": {k: flat[f"test_{k}"] for k in ("accuracy", "macro_f1", "log_loss")},
+        "baseline_metrics": {
+            k: flat[f"baseline_{k}"] for k in ("accuracy", "macro_f1", "log_loss")
+        },
+    }

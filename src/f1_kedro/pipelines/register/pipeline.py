@@ -1,0 +1,25 @@
+"""The register pipeline: trained artefacts -> model registry version and stage artefact."""
+
+from kedro.pipeline import Node, Pipeline
+
+from .nodes import register_model
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            Node(
+                register_model,
+                inputs=[
+                    "model_registry",
+                    "preprocessing_pipeline",
+                    "race_outcome_classifier",
+                    "train_summary",
+                    "metrics",
+                    "params:register",
+                ],
+                outputs="registered_model",
+                name="register_model_node",
+            )
+        ]
+    )

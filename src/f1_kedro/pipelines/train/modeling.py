@@ -1,0 +1,193 @@
+"""Building blocks of the train pipeline: parameter checks, the snowflake-ml estimators, metrics.
+
+Every function here takes pandas or Snowpark DataFrames alike: frames are filtered and selected
+with `frame[...]`, which both libraries read the same way, and only small results (predicted
+probabilities, two columns for the baseline) are pulled into pandas with `to_local`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import (
+    accuracy_score,
+    confusion_matrix,
+    f1_score,
+    log_loss,
+    precision_recall_fscore_support,
+)
+from snowflake.ml.modeling.impute import SimpleImputer
+from snowflake.ml.modeling.pipeline import Pipeline
+from snowflake.ml.modeling.preprocessing import OneHotEncoder, StandardScaler
+from snowflake.ml.modeling.xgboost import XGBClassifier
+
+# Feature columns of FORMULA1.ML.FEATURES (docs/contracts.md, dbt/models/ml/features.sql), all known
+# before the race starts; FINISH_POSITION and LABEL are outcomes and never features.
+KNOWN_FEATURES = frozenset(
+    {
+        "CIRCUIT_REF", "CONSTRUCTOR_REF", "DRIVER_REF", "GRID", "QUALIFYING_POSITION",
+        "DRIVER_AGE_YEARS", "DRIVER_AVG_FINISH_LAST_5", "DRIVER_DNF_RATE_LAST_5",
+        "DRIVER_PODIUM_RATE_LAST_5", "DRIVER_POINTS_RATE_LAST_5", "CONSTRUCTOR_AVG_FINISH_LAST_5",
+        "CONSTRUCTOR_DNF_RATE_LAST_5", "CONSTRUCTOR_PODIUM_RATE_LAST_5",
+        "DRIVER_CHAMPIONSHIP_POSITION_BEFORE", "DRIVER_POINTS_BEFORE",
+        "CONSTRUCTOR_CHAMPIONSHIP_POSITION_BEFORE", "CONSTRUCTOR_POINTS_BEFORE",
+        "DRIVER_RACES_BEFORE", "DRIVER_CIRCUIT_RACES_BEFORE", "DRIVER_CIRCUIT_AVG_FINISH_BEFORE",
+    }
+)  # fmt: skip
+CLASS_LABELS = {0: "podium", 1: "points", 2: "no_points"}
+PROBA_PREFIX = "PREDICT_PROBA_"
+KEYS = ["RACE_ID", "DRIVER_ID"]
+
+
+def season_range(params: dict[str, Any], name: str) -> tuple[int, int]:
+    """`params.seasons.<name>` as (first, last), checked to be a non-empty range."""
+    value = params.get("seasons", {}).get(name)
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        raise ValueError(f"train.seasons.{name} must be [first, last]; got {value!r}")
+    first, last = int(value[0]), int(value[1])
+    if first > last:
+        raise ValueError(f"train.seasons.{name} is empty: {first} > {last}")
+    return first, last
+
+
+def check_params(params: dict[str, Any]) -> None:
+    """Fail before any work: seasons not train < validation < test, or an unknown feature."""
+    train, validation, test = (season_range(params, n) for n in ("train", "validation", "test"))
+    if not train[1] < validation[0] <= validation[1] < test[0]:
+        raise ValueError(
+            "train.seasons must be in time order, train < validation < test, without overlap; "
+            f"got train {train}, validation {validation}, test {test}"
+        )
+    features = list(params.get("numeric_features", [])) + list(
+        params.get("categorical_features", [])
+    )
+    unknown = sorted(set(features) - KNOWN_FEATURES)
+    if unknown:
+        raise ValueError(
+            f"unknown feature(s) {unknown} in train parameters; known: {sorted(KNOWN_FEATURES)}"
+        )
+    if not params.get("numeric_features"):
+        raise ValueError("train.numeric_features must name at least one feature")
+    if len(set(features)) != len(features):
+        raise ValueError(f"a feature is listed twice in train parameters: {features}")
+
+
+def seasons(frame: Any, first: int, last: int) -> Any:
+    """Rows of seasons first..last; `frame[condition]` filters pandas and Snowpark alike."""
+    return frame[frame["SEASON"].between(first, last)]
+
+
+def to_local(frame: Any) -> pd.DataFrame:
+    """A small result as pandas: Snowpark frames have `to_pandas()`, pandas frames are returned."""
+    return frame.to_pandas() if hasattr(frame, "to_pandas") else frame
+
+
+def build_preprocessing(params: dict[str, Any]) -> Pipeline:
+    """Imputer (NULL -> median, fitted on the fit rows), one-hot encoder, standard scaler."""
+    numeric, categorical = list(params["numeric_features"]), list(params["categorical_features"])
+    steps: list[tuple[str, Any]] = [
+        ("impute", SimpleImputer(input_cols=numeric, output_cols=numeric, strategy="median"))
+    ]
+    if categorical:
+        steps.append(
+            (
+                "one_hot",
+                OneHotEncoder(
+                    input_cols=categorical,
+                    output_cols=categorical,
+                    drop_input_cols=True,
+                    handle_unknown="ignore",
+                ),
+            )
+        )
+    steps.append(("scale", StandardScaler(input_cols=numeric, output_cols=numeric)))
+    return Pipeline(steps=steps)
+
+
+def feature_columns(original: list[str], transformed: list[str], numeric: list[str]) -> list[str]:
+    """The classifier's inputs: the scaled numeric columns and the new one-hot columns."""
+    return list(numeric) + [c for c in transformed if c not in original]
+
+
+def build_classifier(
+    features: list[str], label: str, hyperparameters: dict[str, Any], params: dict[str, Any]
+) -> XGBClassifier:
+    """An XGBoost classifier with fixed seed and thread count (same data -> same model)."""
+    return XGBClassifier(
+        input_cols=features,
+        label_cols=[label],
+        output_cols=["PREDICTED_LABEL"],
+        random_state=int(params["random_state"]),
+        n_jobs=int(params["n_jobs"]),
+        **dict(params.get("fixed_hyperparameters") or {}),
+        **hyperparameters,
+    )
+
+
+def predict_probabilities(
+    preprocessing: Pipeline, classifier: XGBClassifier, frame: Any, label: str
+) -> pd.DataFrame:
+    """Keys, label and `PREDICT_PROBA_0..2` for the rows of `frame`, as pandas."""
+    columns = KEYS + [label] + [f"{PROBA_PREFIX}{k}" for k in sorted(CLASS_LABELS)]
+    return to_local(classifier.predict_proba(preprocessing.transform(frame)))[columns]
+
+
+def probabilities(scored: pd.DataFrame) -> np.ndarray:
+    return scored[[f"{PROBA_PREFIX}{k}" for k in sorted(CLASS_LABELS)]].to_numpy(dtype=float)
+
+
+def grid_rule(grid: pd.Series) -> np.ndarray:
+    """The naive baseline: grid 1-3 podium, 4-10 points, else (pit lane, NULL) no points."""
+    g = pd.to_numeric(grid, errors="coerce").fillna(0).to_numpy()
+    return np.where((g >= 1) & (g <= 3), 0, np.where((g >= 4) & (g <= 10), 1, 2))
+
+
+def grid_class_frequencies(
+    fit: pd.DataFrame, label: str, smoothing: float, max_grid: int
+) -> np.ndarray:
+    """P(class | grid slot) on the fit rows, add-`smoothing` smoothed; slot 0 = pit lane/NULL."""
+    slot = _grid_slot(fit["GRID"], max_grid)
+    counts = np.zeros((max_grid + 1, len(CLASS_LABELS))) + float(smoothing)
+    np.add.at(counts, (slot, fit[label].to_numpy(dtype=int)), 1.0)
+    return counts / counts.sum(axis=1, keepdims=True)
+
+
+def baseline_probabilities(frequencies: np.ndarray, grid: pd.Series) -> np.ndarray:
+    return frequencies[_grid_slot(grid, frequencies.shape[0] - 1)]
+
+
+def _grid_slot(grid: pd.Series, max_grid: int) -> np.ndarray:
+    g = pd.to_numeric(grid, errors="coerce").fillna(0).to_numpy()
+    return np.clip(g, 0, max_grid).astype(int)
+
+
+def classification_metrics(
+    y: np.ndarray, predicted: np.ndarray, proba: np.ndarray
+) -> dict[str, Any]:
+    """Accuracy, macro F1, log loss, per-class precision/recall and the confusion matrix."""
+    labels = sorted(CLASS_LABELS)
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y, predicted, labels=labels, zero_division=0
+    )
+    return {
+        "rows": int(len(y)),
+        "accuracy": float(accuracy_score(y, predicted)),
+        "macro_f1": float(f1_score(y, predicted, labels=labels, average="macro", zero_division=0)),
+        "log_loss": float(log_loss(y, proba, labels=labels)),
+        "per_class": {
+            CLASS_LABELS[k]: {
+                "precision": float(precision[i]),
+                "recall": float(recall[i]),
+                "f1": float(f1[i]),
+                "support": int(support[i]),
+            }
+            for i, k in enumerate(labels)
+        },
+        "confusion_matrix": {
+            "labels": [CLASS_LABELS[k] for k in labels],
+            "rows_are": "actual",
+            "matrix": confusion_matrix(y, predicted, labels=labels).tolist(),
+        },
+    }

@@ -1,0 +1,61 @@
+"""The train pipeline: feature table -> temporal split -> grid search -> final fit -> evaluation."""
+
+from kedro.pipeline import Node, Pipeline
+
+from .nodes import (
+    evaluate,
+    fit_final_model,
+    plot_confusion_matrices,
+    plot_feature_importance,
+    search_hyperparameters,
+    split_by_season,
+)
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            Node(
+                split_by_season,
+                inputs=["model_input_table", "params:train"],
+                outputs=["train_rows", "validation_rows", "fit_rows", "test_rows"],
+                name="split_by_season_node",
+            ),
+            Node(
+                search_hyperparameters,
+                inputs=["train_rows", "validation_rows", "params:train"],
+                outputs="hyperparameter_search",
+                name="search_hyperparameters_node",
+            ),
+            Node(
+                fit_final_model,
+                inputs=["fit_rows", "hyperparameter_search", "params:train"],
+                outputs=["preprocessing_pipeline", "race_outcome_classifier", "train_summary"],
+                name="fit_final_model_node",
+            ),
+            Node(
+                evaluate,
+                inputs=[
+                    "preprocessing_pipeline",
+                    "race_outcome_classifier",
+                    "fit_rows",
+                    "test_rows",
+                    "params:train",
+                ],
+                outputs="metrics",
+                name="evaluate_node",
+            ),
+            Node(
+                plot_confusion_matrices,
+                inputs="metrics",
+                outputs="confusion_matrix_plot",
+                name="plot_confusion_matrices_node",
+            ),
+            Node(
+                plot_feature_importance,
+                inputs="train_summary",
+                outputs="feature_importance_plot",
+                name="plot_feature_importance_node",
+            ),
+        ]
+    )

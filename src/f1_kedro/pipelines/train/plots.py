@@ -1,0 +1,42 @@
+"""Reporting figures of the train pipeline (matplotlib, saved by MatplotlibDataset entries)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display: figures are only written to files
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+
+def confusion_matrices(metrics: dict[str, Any]) -> Figure:
+    """Model and baseline confusion matrices side by side, rows actual, columns predicted."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.5), constrained_layout=True)
+    for ax, name in zip(axes, ("model", "baseline"), strict=True):
+        cm = metrics[name]["confusion_matrix"]
+        matrix, labels = np.array(cm["matrix"]), cm["labels"]
+        ax.imshow(matrix, cmap="Blues")
+        for (i, j), value in np.ndenumerate(matrix):
+            color = "white" if value > matrix.max() / 2 else "black"
+            ax.text(j, i, str(value), ha="center", va="center", color=color)
+        ax.set_xticks(range(len(labels)), labels)
+        ax.set_yticks(range(len(labels)), labels)
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("actual")
+        m = metrics[name]
+        ax.set_title(f"{name}: acc {m['accuracy']:.3f}, macro F1 {m['macro_f1']:.3f}")
+    return fig
+
+
+def feature_importance(importance: dict[str, float], top: int = 20) -> Figure:
+    """Horizontal bars of the classifier's gain importance, largest on top."""
+    items = sorted(importance.items(), key=lambda kv: kv[1])[-top:]
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(items) + 1.2), constrained_layout=True)
+    ax.barh([k.strip('"') for k, _ in items], [v for _, v in items], color="tab:blue")
+    ax.set_xlabel("importance (gain share)")
+    ax.set_title("XGBoost feature importance")
+    return fig

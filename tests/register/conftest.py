@@ -1,0 +1,70 @@
+"""Trained artefacts from the train nodes on a synthetic table, and registries in tmp folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from f1_kedro.engines.mlflow_registry import MlflowModelRegistry
+from f1_kedro.pipelines.train import nodes as train_nodes
+from tests.train.conftest import make_features, small_params
+
+
+@pytest.fixture(scope="session")
+def trained() -> dict[str, Any]:
+    """What `kedro run --pipeline=train` hands the register node, from the synthetic table."""
+    params = small_params()
+    train, validation, fit, test = train_nodes.split_by_season(make_features(), params)
+    search = train_nodes.search_hyperparameters(train, validation, params)
+    preprocessing, classifier, summary = train_nodes.fit_final_model(fit, search, params)
+    metrics = train_nodes.evaluate(preprocessing, classifier, fit, test, params)
+    return {
+        "preprocessing_pipeline": preprocessing,
+        "classifier": classifier,
+        "train_summary": summary,
+        "metrics": metrics,
+        "test_rows": test,
+    }
+
+
+@pytest.fixture
+def mlflow_registry(tmp_path: Path) -> MlflowModelRegistry:
+    models = tmp_path / "06_models"
+    return MlflowModelRegistry(
+        tracking_uri=f"sqlite:///{models / 'mlflow.db'}",
+        artifacts_dir=str(models / "mlartifacts"),
+        stage_dir=str(models / "ml_stage"),
+    )
+
+
+def register_params(mode: str = "if_better") -> dict[str, Any]:
+    """`params:register` as in conf/base, with the promotion mode given."""
+    return {
+        "model_name": "f1_race_outcome",
+        "promotion": {"mode": mode, "metric": "test_macro_f1", "higher_is_better": True},
+    }
+
+
+@pytest.fixture
+def register_with(trained: dict[str, Any]) -> Any:
+    """Run the register node with `trained`, optionally claiming a different test macro F1."""
+    import copy
+
+    from f1_kedro.pipelines.register.nodes import register_model
+
+    def run(registry: Any, macro_f1: float | None = None, mode: str = "if_better") -> dict:
+        metrics = copy.deepcopy(trained["metrics"])
+        if macro_f1 is not None:
+            metrics["model"]["macro_f1"] = macro_f1
+        return register_model(
+            registry,
+            trained["preprocessing_pipeline"],
+            trained["classifier"],
+            trained["train_summary"],
+            metrics,
+            register_params(mode),
+        )
+
+    return run

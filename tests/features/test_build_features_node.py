@@ -48,8 +48,11 @@ def test_node_builds_the_selection_and_returns_the_built_table() -> None:
 
 def _result(node: str, status: str, message: str) -> SimpleNamespace:
     return SimpleNamespace(
-        node=SimpleNamespace(unique_id=node), status=status, execution_time=0.1,
-        message=message, failures=1,
+        node=SimpleNamespace(unique_id=node),
+        status=status,
+        execution_time=0.1,
+        message=message,
+        failures=1,
     )
 
 

@@ -71,25 +71,34 @@ def test_build_passes_seasons_and_model_name_to_dbt() -> None:
     assert report["seasons_requested"] == [2023]
 
 
-def test_summary_counts_rows_and_accuracy_of_the_scored_seasons() -> None:
-    predictions = pd.DataFrame(
-        {
-            "RACE_ID": [1, 1, 2],
-            "DRIVER_ID": [7, 8, 7],
-            "PREDICTED_LABEL": [0, 2, 1],
-            "MODEL_NAME": "m",
-            "MODEL_VERSION": "4",
-            "SCORED_AT": pd.Timestamp("2026-11-27 12:00:00"),
-        }
-    )
-    features = pd.DataFrame(
-        {
-            "RACE_ID": [1, 1, 2, 3],
-            "DRIVER_ID": [7, 8, 7, 7],
-            "SEASON": [2023, 2023, 2023, 2022],
-            "LABEL": [0, 1, 1, 2],
-        }
-    )
+PREDICTIONS = pd.DataFrame(
+    {
+        "RACE_ID": [1, 1, 2],
+        "DRIVER_ID": [7, 8, 7],
+        "PREDICTED_LABEL": [0, 2, 1],
+        "MODEL_NAME": "m",
+        "MODEL_VERSION": "4",
+        "SCORED_AT": pd.Timestamp("2026-11-27 12:00:00"),
+    }
+)
+FEATURES = pd.DataFrame(
+    {
+        "RACE_ID": [1, 1, 2, 3],
+        "DRIVER_ID": [7, 8, 7, 7],
+        "SEASON": [2023, 2023, 2023, 2022],
+        "LABEL": [0, 1, 1, 2],
+    }
+)
+
+
+@pytest.mark.parametrize("engine", ["pandas", "snowpark"])
+def test_summary_counts_rows_and_accuracy_of_the_scored_seasons(engine: str) -> None:
+    predictions, features = PREDICTIONS, FEATURES
+    if engine == "snowpark":  # the same node code on Snowpark frames (local testing)
+        from snowflake.snowpark import Session
+
+        session = Session.builder.config("local_testing", True).create()
+        predictions, features = (session.create_dataframe(f) for f in (PREDICTIONS, FEATURES))
 
     summary = summarise_predictions(predictions, features, {"seconds": 2.0, "counts": {}})
 

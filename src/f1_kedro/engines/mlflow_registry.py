@@ -124,6 +124,7 @@ class MlflowModelRegistry:
         re-raised: the registry keeps only complete versions, and the alias is not touched here.
         """
         client = self.client()
+        self._drop_incomplete_versions(client, model_name)
         with mlflow.start_run(experiment_id=self._experiment_id(client), run_name=model_name):
             mlflow.log_params({k: _param(v) for k, v in params.items()})
             mlflow.log_metrics(metrics)
@@ -167,6 +168,33 @@ class MlflowModelRegistry:
             client.delete_model_version(model_name, str(version))
             raise
         return RegisteredVersion(model_name, version, str(version), str(path), model_uri, tags)
+
+    def _drop_incomplete_versions(self, client: MlflowClient, model_name: str) -> None:
+        """Delete versions a killed run left without stage folder or tags, and its temp folders.
+
+        The `except` in `register` cannot run under SIGKILL; runs are one at a time (RunLockHook),
+        so an incomplete version found here is never one being written. The champion is kept.
+        """
+        try:
+            versions = client.search_model_versions(f"name='{model_name}'")
+        except MlflowException:
+            return  # no such model yet
+        champion = self.champion(model_name)
+        for found in versions:
+            version = int(found.version)
+            complete = (
+                "stage_path" in (found.tags or {}) and self.stage.path(model_name, version).is_dir()
+            )
+            if complete or (champion and champion["version"] == version):
+                continue
+            logger.warning(
+                "Deleting %s v%d: a killed run left it without its stage folder",
+                model_name,
+                version,
+            )
+            client.delete_model_version(model_name, str(version))
+        for temp in self.stage.root.joinpath(model_name).glob(".v*.tmp-*"):
+            shutil.rmtree(temp, ignore_errors=True)
 
     def set_champion(self, model_name: str, version: int) -> None:
         self.client().set_registered_model_alias(model_name, self.alias, str(version))

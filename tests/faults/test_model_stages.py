@@ -137,39 +137,22 @@ def test_sigkill_in_register_keeps_the_champion_complete_and_the_next_run_regist
     run.wait_for_pause()
     run.kill()
     killed = registry_state(built)
-    assert killed["champion"] == before["champion"]
-    assert killed["complete"][killed["champion"]]
+    half_written = max(killed["versions"])
+    assert not killed["complete"][half_written]  # the kill landed inside register
+    assert killed["champion"] == before["champion"] and killed["complete"][killed["champion"]]
     assert set(before["versions"]) <= set(killed["versions"])  # nothing lost
 
+    # The next run removes the half-written version and registers a complete one.
     run_kedro(built, "register")
     after = registry_state(built)
     newest = max(after["versions"])
-    assert after["complete"][newest] and after["champion"] == newest  # ties promote
-    assert set(killed["versions"]) <= set(after["versions"])
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="gap in engines/mlflow_registry.py: a run killed after mlflow.register_model and "
-    "before its stage folder leaves an MLflow version without stage folder or tags, and no later "
-    "run removes it (the cleanup is an `except BaseException`, which SIGKILL skips)",
-)
-def test_after_a_killed_register_every_listed_version_is_complete(built: Path) -> None:
-    state = registry_state(built)
-    assert all(state["complete"].values()), state
+    assert after["champion"] == newest > half_written  # ties promote
+    assert half_written not in after["versions"]
+    assert set(after["versions"]) == set(before["versions"]) | {newest}
+    assert all(after["complete"].values()), after
 
 
 # -- scoring with a damaged registry or stage -----------------------------------------------------
-def damage_stage_folder(project: Path, version: int) -> Iterator[None]:
-    folder = project / STAGE / f"v{version}"
-    moved = folder.with_name(f"moved_v{version}")
-    folder.rename(moved)
-    try:
-        yield
-    finally:
-        moved.rename(folder)
-
-
 def test_scoring_with_a_missing_stage_folder_names_it_and_keeps_the_predictions(
     built: Path,
 ) -> None:
@@ -179,7 +162,9 @@ def test_scoring_with_a_missing_stage_folder_names_it_and_keeps_the_predictions(
     moved = folder.with_name(f"moved_v{champion}")
     folder.rename(moved)
     try:
-        with pytest.raises(Exception, match=rf"(?s)stage artifact {folder}/manifest.json"):
+        with pytest.raises(
+            Exception, match=rf"(?s)stage artifact \S*{STAGE}/v{champion}/manifest.json"
+        ):
             run_kedro(built, "score", params={"score.seasons": [2023]})
     finally:
         moved.rename(folder)
@@ -239,7 +224,17 @@ def test_scoring_with_a_corrupt_registry_database_names_it_and_keeps_the_predict
         ),
         ("train", {"train.categorical_features": ["TEAM_COLOUR"]}, r"unknown feature.*TEAM_COLOUR"),
         ("train", {"train.seasons.validation": [2022, 2021]}, r"train.seasons.validation is empty"),
-        ("score", {"score.seasons": [1900]}, r"1900"),
+        pytest.param(
+            "score",
+            {"score.seasons": [1900]},
+            r"no feature rows.*1900|1900.*(not in|no rows)",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="gap in dbt/models/ml/predictions.py (score): a season without feature "
+                "rows fails late (after dbt starts and the model loads) with sklearn's 'Found "
+                "array with 0 sample(s)', not naming the season; the predictions do stay",
+            ),
+        ),
         ("score", {"score.seasons": "2024-2022"}, r"score.seasons.*2024-2022"),
     ],
     ids=[
@@ -253,23 +248,8 @@ def test_scoring_with_a_corrupt_registry_database_names_it_and_keeps_the_predict
 def test_nonsense_parameters_stop_the_run_before_any_work(
     built: Path, pipeline: str, params: dict, message: str
 ) -> None:
-    if params == {"score.seasons": [1900]}:
-        pytest.xfail(
-            "gap in pipelines/score + dbt/models/ml/predictions.py: seasons without feature rows "
-            "are not refused up front; see test_scoring_a_season_not_in_the_data_is_refused"
-        )
     before, predicted = outputs_snapshot(built), predictions(built)
     with pytest.raises(Exception, match=message):
         run_kedro(built, pipeline, params=params)
     assert outputs_snapshot(built) == before
     pd.testing.assert_frame_equal(predictions(built), predicted)
-
-
-def test_scoring_a_season_not_in_the_data_is_refused(built: Path) -> None:
-    """Outcome today, kept as a record: what happens with score.seasons=[1900]."""
-    before = predictions(built)
-    with pytest.raises(Exception) as error:  # noqa: PT011 - records the message
-        run_kedro(built, "score", params={"score.seasons": [1900]})
-    print(error.value)
-    after = predictions(built)
-    print(len(before), len(after))

@@ -27,6 +27,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 
+from f1_kedro.identifiers import identifier
 from f1_kedro.registry import (
     ModelArtifacts,
     RegisteredVersion,
@@ -46,7 +47,8 @@ class LocalStage:
         self.stage = stage
 
     def path(self, model_name: str, version: int) -> Path:
-        return self.root / model_name / f"v{version}"
+        # The model name comes from configuration and becomes a folder: no `..`, no `/`.
+        return self.root / identifier(model_name, "model name") / f"v{int(version)}"
 
     def write(self, model_name: str, version: int, files: dict[str, bytes]) -> Path:
         """Write `files` into the version's folder atomically; refuse if the folder exists."""
@@ -123,6 +125,7 @@ class MlflowModelRegistry:
         If the stage write (or tagging) fails, the new version is deleted again and the error
         re-raised: the registry keeps only complete versions, and the alias is not touched here.
         """
+        identifier(model_name, "model name")  # checked before MLflow creates anything
         client = self.client()
         self._drop_incomplete_versions(client, model_name)
         with mlflow.start_run(experiment_id=self._experiment_id(client), run_name=model_name):

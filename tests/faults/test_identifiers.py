@@ -123,3 +123,14 @@ def test_table_names_that_nodes_return_never_reach_sql(tmp_path: Path) -> None:
         dataset.save(BuiltTable("FORMULA1.ML.FEATURES; DROP TABLE FORMULA1.ML.FEATURES"))
     with pytest.raises(InvalidIdentifierError):
         DuckDBWarehouseDataset(directory=str(tmp_path), databases=["RAW", "X' AS Y; --"])
+
+
+def test_model_name_that_would_leave_the_stage_folder_is_refused(tmp_path: Path) -> None:
+    """register.model_name becomes a stage folder (and an MLflow name): `..` must not escape."""
+    from f1_kedro.engines.mlflow_registry import LocalStage
+
+    stage = LocalStage(tmp_path / "ml_stage", "ML_STAGE")
+    with pytest.raises(InvalidIdentifierError, match="model name"):
+        stage.write("../../escaped", 1, {"manifest.json": b"{}"})
+    assert not (tmp_path / "escaped").exists()
+    assert not list(tmp_path.rglob("manifest.json"))

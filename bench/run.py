@@ -99,18 +99,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"commit {report.data['git']['head']}"
     )
     failed = False
+    try:
+        failed = run_all(args, report)
+    finally:  # whatever was measured before a failure is kept
+        path = report.save(args.results_dir)
+        report.print(f"\nresults written to {path}")
+    return 1 if failed else 0
+
+
+def run_all(args: argparse.Namespace, report: Report) -> bool:
+    """The stage timings, then the features side by side; True if anything failed."""
+    failed = False
     if not args.no_stages:
         failed |= run_stage_benchmarks(args, report)
     if args.features:
-        from bench.features_pandas import compare_features
+        from bench.features_compare import compare_features
 
         failed |= not compare_features(
             args.features, args.data_dir, report, args.repeat, args.code, args.repeat_scaled
         )
     evaluate_targets(report)
-    path = report.save(args.results_dir)
-    report.print(f"\nresults written to {path}")
-    return 1 if failed else 0
+    return failed
 
 
 def run_stage_benchmarks(args: argparse.Namespace, report: Report) -> bool:

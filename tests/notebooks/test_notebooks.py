@@ -72,6 +72,8 @@ def test_notebooks_run_top_to_bottom_on_the_full_data(
         client = NotebookClient(
             nb,
             timeout=600,
+            # the kernel loads the whole project before it answers: slow on a busy 2-core box
+            startup_timeout=300,
             kernel_name=KERNEL,
             # Jupyter starts a notebook's kernel in the notebook's folder
             resources={"metadata": {"path": str(project / "notebooks")}},

@@ -94,14 +94,29 @@ def test_every_catalog_dataset_is_in_the_viz_with_a_layer(
 
 def test_layers_are_drawn_in_order(main: dict[str, Any]) -> None:
     # kedro-viz switches layers off (an empty list) when the layers of the datasets form a cycle,
-    # e.g. a `reporting` dataset that feeds a node writing `models`.
-    assert main["layers"], "kedro-viz disabled layers: the datasets' layers form a cycle"
-    assert set(main["layers"]) <= set(LAYERS), main["layers"]
-    assert list(main["layers"]) == sorted(main["layers"], key=LAYERS.index), (
-        f"kedro-viz draws the layers as {main['layers']}: a dataset feeds a node that writes an "
-        "earlier layer"
+    # e.g. a `reporting` dataset that feeds a node writing `models`: name every such step.
+    backward = _backward_steps(main)
+    assert main["layers"] and not backward, (
+        f"kedro-viz draws layers {main['layers']}; nodes that write an earlier layer than they "
+        f"read: {backward}"
     )
+    assert set(main["layers"]) <= set(LAYERS), main["layers"]
+    assert list(main["layers"]) == sorted(main["layers"], key=LAYERS.index)
     assert {"raw", "model_input", "models", "reporting"} <= set(main["layers"])
+
+
+def _backward_steps(main: dict[str, Any]) -> list[str]:
+    by_id = {n["id"]: n for n in main["nodes"]}
+    steps = []
+    for node in (n for n in main["nodes"] if n["type"] == "task"):
+        ins = [by_id[e["source"]] for e in main["edges"] if e["target"] == node["id"]]
+        outs = [by_id[e["target"]] for e in main["edges"] if e["source"] == node["id"]]
+        for i in (n for n in ins if n.get("layer") in LAYERS):
+            for o in (n for n in outs if n.get("layer") in LAYERS):
+                if LAYERS.index(o["layer"]) < LAYERS.index(i["layer"]):
+                    step = f"{i['name']} ({i['layer']}) -> {node['name']}"
+                    steps.append(f"{step} -> {o['name']} ({o['layer']})")
+    return steps
 
 
 def test_node_names_are_readable(main: dict[str, Any]) -> None:
@@ -111,16 +126,31 @@ def test_node_names_are_readable(main: dict[str, Any]) -> None:
     assert not unreadable, unreadable
 
 
-def test_dbt_node_sits_between_raw_tables_and_model_input(main: dict[str, Any]) -> None:
+def test_dbt_nodes_sit_between_their_inputs_and_the_tables_they_build(
+    main: dict[str, Any],
+) -> None:
     by_id = {n["id"]: n for n in main["nodes"]}
     dbt_project = next(n for n in main["nodes"] if n["name"] == "dbt_project")
     dbt_nodes = [by_id[e["target"]] for e in main["edges"] if e["source"] == dbt_project["id"]]
-    assert len(dbt_nodes) == 1, "exactly one node runs dbt"
-    node = dbt_nodes[0]
-    inputs = [by_id[e["source"]] for e in main["edges"] if e["target"] == node["id"]]
-    outputs = [by_id[e["target"]] for e in main["edges"] if e["source"] == node["id"]]
-    assert {n.get("layer") for n in inputs if n["type"] == "data"} - {None} == {"raw"}
-    assert "model_input" in {n.get("layer") for n in outputs}
+    built: dict[str, set[str]] = {}
+    for node in dbt_nodes:
+        inputs = [by_id[e["source"]] for e in main["edges"] if e["target"] == node["id"]]
+        outputs = [by_id[e["target"]] for e in main["edges"] if e["source"] == node["id"]]
+        before = [LAYERS.index(n["layer"]) for n in inputs if n.get("layer") in LAYERS]
+        tables = [n for n in outputs if n.get("dataset_type", "").endswith("TableDataset")]
+        assert before and tables, node["name"]
+        for table in tables:
+            assert table.get("layer") in LAYERS, table["name"]
+            assert max(before) <= LAYERS.index(table["layer"]), (node["name"], table["name"])
+        built[node["name"]] = {t["name"] for t in tables}
+    # features: raw tables -> dbt -> the feature table
+    assert built.get("build_features_node") == {"model_input_table"}, built
+    features_inputs = {
+        by_id[e["source"]].get("layer")
+        for e in main["edges"]
+        if by_id[e["target"]]["name"] == "build_features_node"
+    }
+    assert features_inputs - {None} == {"raw"}
 
 
 def test_tables_metrics_and_plots_have_previews(main: dict[str, Any], viz_build: Path) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import random
 import socket
 import subprocess
 import tempfile
@@ -33,10 +34,16 @@ CHROMIUM_ARGS = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def free_port(low: int = 20000, high: int = 49000) -> int:
+    """A free 127.0.0.1 port below the ephemeral range (kedro-viz refuses ports above 49151)."""
+    for port in random.sample(range(low, high), 200):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {low}-{high}")
 
 
 def wait_for_http(url: str, timeout: float) -> None:

@@ -93,6 +93,14 @@ def scored_at() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
 
 
+def no_rows_error(seasons: list[int], first: Any, last: Any) -> ScoringError:
+    held = f"seasons {first}-{last}" if first is not None else "no rows"
+    return ScoringError(
+        f"no feature rows for score_seasons {seasons} in FORMULA1.ML.FEATURES (it holds {held}): "
+        "choose score.seasons among those"
+    )
+
+
 def stage_error(location: str, err: BaseException) -> ScoringError:
     return ScoringError(
         f"stage artifact {location} could not be loaded ({type(err).__name__}: {err}); the "
@@ -136,6 +144,8 @@ def score_duckdb(features: Any, settings: dict[str, Any]) -> pd.DataFrame:
     """Score the feature rows of the seasons (a DuckDB relation) with the MLflow champion."""
     seasons = settings["seasons"] or [latest_season_duckdb(features)]
     rows = features.filter(f"SEASON IN ({', '.join(str(int(s)) for s in seasons)})").df()
+    if rows.empty:  # before the model loads: say which seasons there are
+        raise no_rows_error(seasons, *features.aggregate("min(SEASON), max(SEASON)").fetchall()[0])
     model_name = settings["model_name"]
     version, classifier = load_mlflow_champion(
         settings["tracking_uri"], model_name, settings["alias"]
@@ -226,6 +236,8 @@ def score_snowflake(features: Any, session: Any, settings: dict[str, Any]) -> An
 
     seasons = settings["seasons"] or [latest_season_snowpark(features)]
     rows = features.filter(F.col("SEASON").isin(seasons))
+    if rows.count() == 0:  # before the model loads: say which seasons there are
+        raise no_rows_error(seasons, *features.agg(F.min("SEASON"), F.max("SEASON")).collect()[0])
     model_name = settings["model_name"]
     registry = snowflake_registry(
         session, settings["registry_database"], settings["registry_schema"]

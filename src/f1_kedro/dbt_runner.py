@@ -90,6 +90,7 @@ class DbtProject:
     ) -> list[str]:
         args = [
             command,
+            "--no-use-colors",  # dbt's output goes into Kedro's log, not a terminal
             "--project-dir",
             str(self.project_dir),
             "--profiles-dir",

@@ -74,7 +74,7 @@ def test_build_passes_args_and_raises_with_dbt_messages(monkeypatch: pytest.Monk
         project.build(["stg_status"], vars={"include_post_race_features": True}, exclude=["x"])
     assert err.value.failures[0]["node"] == "test.f1_formula1.assert_x"
     args = seen[0]
-    assert args[:3] == ["build", "--project-dir", "dbt"]
+    assert args[:4] == ["build", "--no-use-colors", "--project-dir", "dbt"]
     assert args[args.index("--target") + 1] == "snowflake"
     assert args[args.index("--select") + 1] == "stg_status"
     assert args[args.index("--exclude") + 1] == "x"

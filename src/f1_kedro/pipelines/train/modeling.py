@@ -135,7 +135,9 @@ def predict_probabilities(
 
 
 def probabilities(scored: pd.DataFrame) -> np.ndarray:
-    return scored[[f"{PROBA_PREFIX}{k}" for k in sorted(CLASS_LABELS)]].to_numpy(dtype=float)
+    """Class probabilities as float64 rows that sum to 1 (XGBoost's float32 ones drift by ~1e-7)."""
+    proba = scored[[f"{PROBA_PREFIX}{k}" for k in sorted(CLASS_LABELS)]].to_numpy(dtype=float)
+    return proba / proba.sum(axis=1, keepdims=True)
 
 
 def grid_rule(grid: pd.Series) -> np.ndarray:

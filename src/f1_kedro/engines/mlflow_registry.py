@@ -96,13 +96,16 @@ class MlflowModelRegistry:
         return f"MlflowModelRegistry(tracking_uri={self.tracking_uri!r})"
 
     def client(self) -> MlflowClient:
-        if self.tracking_uri.startswith("sqlite:///"):
-            Path(self.tracking_uri.removeprefix("sqlite:///")).parent.mkdir(
-                parents=True, exist_ok=True
-            )
-        mlflow.set_tracking_uri(self.tracking_uri)
-        mlflow.set_registry_uri(self.tracking_uri)
-        return MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
+        uri = self.tracking_uri
+        if uri.startswith("sqlite:///"):
+            # MLflow caches its stores by URI string: a relative path would keep pointing at the
+            # first project's file after a change of working directory (tests, notebooks).
+            database = Path(uri.removeprefix("sqlite:///")).resolve()
+            database.parent.mkdir(parents=True, exist_ok=True)
+            uri = f"sqlite:///{database}"
+        mlflow.set_tracking_uri(uri)
+        mlflow.set_registry_uri(uri)
+        return MlflowClient(tracking_uri=uri, registry_uri=uri)
 
     def champion(self, model_name: str) -> dict[str, Any] | None:
         client = self.client()

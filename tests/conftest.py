@@ -93,29 +93,41 @@ def recent_data(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     return write_subset(shared_data, tmp_path_factory.mktemp("f1_2019_2024"), 2019, 2024)
 
 
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A scratch copy of the project (conf, dbt, sql, pyproject) as the working directory.
+def copy_project(base: Path) -> Path:
+    """A scratch copy of the project under `base/f1_kedro`, with `base/shared/data/formula1`.
 
-    Kedro resolves catalog paths against the working directory, so every test that runs a
-    pipeline gets its own `data/` and never touches the developer's.
+    Copies conf (without the developer's conf/local), dbt, sql, notebooks and pyproject; the
+    package itself is installed editable, so `src/` is an empty folder that Kedro asks for.
     """
-    root = tmp_path / "f1_kedro"
-    root.mkdir()
+    root = base / "f1_kedro"
+    root.mkdir(parents=True)
     for name in ("conf", "dbt", "sql", "notebooks"):
         if (PROJECT_ROOT / name).exists():
             shutil.copytree(
                 PROJECT_ROOT / name,
                 root / name,
-                ignore=shutil.ignore_patterns("target", "logs", "dbt_packages", ".user.yml"),
+                ignore=shutil.ignore_patterns(
+                    "target", "logs", "dbt_packages", ".user.yml", "local", ".ipynb_checkpoints"
+                ),
             )
     for name in ("pyproject.toml", ".telemetry"):
         shutil.copy(PROJECT_ROOT / name, root / name)
-    (root / "conf" / "local").mkdir(exist_ok=True)
-    (root / "src").mkdir()  # Kedro wants the folder; the package itself is installed editable
+    (root / "conf" / "local").mkdir()
+    (root / "src").mkdir()
     # The default source is ../shared/data/formula1, relative to the project root.
-    (tmp_path / "shared" / "data").mkdir(parents=True)
-    os.symlink(SHARED_DATA, tmp_path / "shared" / "data" / "formula1")
+    (base / "shared" / "data").mkdir(parents=True)
+    os.symlink(SHARED_DATA, base / "shared" / "data" / "formula1")
+    return root
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A scratch copy of the project as the working directory.
+
+    Kedro resolves catalog paths against the working directory, so every test that runs a
+    pipeline gets its own `data/` and never touches the developer's.
+    """
+    root = copy_project(tmp_path)
     monkeypatch.chdir(root)
     return root
 

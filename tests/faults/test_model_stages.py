@@ -7,8 +7,6 @@ tests/score/test_score_pipeline.py; the tests below run in order on it, each lea
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +14,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from tests.conftest import PROJECT_ROOT, SHARED_DATA, run_kedro, write_subset
+from tests.conftest import SHARED_DATA, copy_project, run_kedro, write_subset
 from tests.faults.conftest import (
     KedroProcess,
     registry_state,
@@ -36,19 +34,7 @@ STAGE = Path("data/06_models/ml_stage/ML_STAGE") / MODEL
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory, recent_data: Path) -> Iterator[Path]:
     base = tmp_path_factory.mktemp("faults_built")
-    root = base / "f1_kedro"
-    for name in ("conf", "dbt", "sql"):
-        shutil.copytree(
-            PROJECT_ROOT / name,
-            root / name,
-            ignore=shutil.ignore_patterns("target", "logs", "dbt_packages", ".user.yml"),
-        )
-    for name in ("pyproject.toml", ".telemetry"):
-        shutil.copy(PROJECT_ROOT / name, root / name)
-    (root / "conf" / "local").mkdir(exist_ok=True)
-    (root / "src").mkdir()
-    (base / "shared" / "data").mkdir(parents=True)
-    os.symlink(SHARED_DATA, base / "shared" / "data" / "formula1")
+    root = copy_project(base)
     # Subprocess runs read the same parameters from conf/local.
     (root / "conf/local/parameters_faults.yml").write_text(
         "train:\n  seasons:\n    train: [2019, 2021]\n  search:\n    grid:\n"

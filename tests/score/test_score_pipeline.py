@@ -7,8 +7,6 @@ the Python model in process against the MLflow registry and stage folder that re
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +15,7 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from tests.conftest import PROJECT_ROOT, SHARED_DATA, run_kedro
+from tests.conftest import copy_project, run_kedro
 
 # train on 2019-2021, choose on 2022, test on 2023-2024, with a small grid (as tests/train does)
 PARAMS = {
@@ -31,19 +29,7 @@ MODEL = "f1_race_outcome"
 def scored(tmp_path_factory: pytest.TempPathFactory, recent_data: Path) -> Iterator[Path]:
     """A scratch copy of the project (as tests/conftest.py's `project`) after a full `kedro run`."""
     base = tmp_path_factory.mktemp("score")
-    root = base / "f1_kedro"
-    for name in ("conf", "dbt", "sql"):
-        shutil.copytree(
-            PROJECT_ROOT / name,
-            root / name,
-            ignore=shutil.ignore_patterns("target", "logs", "dbt_packages", ".user.yml"),
-        )
-    for name in ("pyproject.toml", ".telemetry"):
-        shutil.copy(PROJECT_ROOT / name, root / name)
-    (root / "conf" / "local").mkdir(exist_ok=True)
-    (root / "src").mkdir()
-    (base / "shared" / "data").mkdir(parents=True)
-    os.symlink(SHARED_DATA, base / "shared" / "data" / "formula1")
+    root = copy_project(base)
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(root)
         run_kedro(root, params={**PARAMS, "ingest.source_uri": str(recent_data)})

@@ -6,31 +6,19 @@ build is made once (about 30 s of CPU) and shared by the tests of this folder.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import copy_project
 from tests.viz.kedro_cli import KEDRO, kedro_env
 
 
 @pytest.fixture(scope="session")
 def viz_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A scratch copy of the project (conf, dbt, sql, pyproject): `kedro viz` writes into it."""
-    root = tmp_path_factory.mktemp("viz") / "f1_kedro"
-    root.mkdir()
-    for name in ("conf", "dbt", "sql"):
-        shutil.copytree(
-            PROJECT_ROOT / name,
-            root / name,
-            ignore=shutil.ignore_patterns("target", "logs", "dbt_packages", ".user.yml", "local"),
-        )
-    for name in ("pyproject.toml", ".telemetry"):
-        shutil.copy(PROJECT_ROOT / name, root / name)
-    (root / "conf" / "local").mkdir()
-    (root / "src").mkdir()  # Kedro wants the folder; the package itself is installed editable
+    root = copy_project(tmp_path_factory.mktemp("viz"))
     return root
 
 

@@ -24,7 +24,7 @@ test: install chromium
 
 # Headless Chromium for the kedro-viz screenshot test (Debian package; needs root or sudo).
 chromium:
-	@{ command -v chromium && command -v chromedriver; } >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; } \
+	@{ command -v chromium && command -v chromedriver; } >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; } \
 	  || echo "WARNING: could not install chromium; the kedro-viz screenshot test will be skipped"
 
 ## kedro-viz on http://127.0.0.1:4141: every pipeline by layer, dataset previews (docs/tools.md).

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from kedro.io import AbstractDataset, DatasetError
 
@@ -26,6 +26,17 @@ logger = logging.getLogger(__name__)
 
 # Statuses of dbt's run results that mean a model, seed, snapshot or test did not pass.
 _FAILED = {"error", "fail", "runtime error"}
+
+
+class DbtBuilder(Protocol):
+    """What nodes need of a dbt project: build a selection (DbtProject; fakes in tests)."""
+
+    def build(
+        self,
+        select: Sequence[str],
+        vars: Mapping[str, Any] | None = None,
+        exclude: Sequence[str] | None = None,
+    ) -> dict[str, Any]: ...
 
 
 class DbtBuildError(RuntimeError):

@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any
 
+from f1_kedro.dbt_runner import DbtBuilder
 from f1_kedro.tables import BuiltTable
 
 logger = logging.getLogger(__name__)
-
-
-class DbtBuilder(Protocol):
-    def build(
-        self,
-        select: Sequence[str],
-        vars: Mapping[str, Any] | None = None,
-        exclude: Sequence[str] | None = None,
-    ) -> dict[str, Any]: ...
 
 
 def build_features(

@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import pandas as pd
 
+from f1_kedro.dbt_runner import DbtBuilder
 from f1_kedro.tables import BuiltTable
 
 logger = logging.getLogger(__name__)
 
 KEYS = ["RACE_ID", "DRIVER_ID"]
-
-
-class DbtBuilder(Protocol):
-    def build(
-        self,
-        select: Sequence[str],
-        vars: Mapping[str, Any] | None = None,
-        exclude: Sequence[str] | None = None,
-    ) -> dict[str, Any]: ...
 
 
 def normalise_seasons(value: Any) -> list[int]:

@@ -55,28 +55,42 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-def write_subset(source: Path, target: Path, first_season: int, last_season: int) -> Path:
-    """Copy the real CSVs, keeping only races of the given seasons (dimensions stay whole)."""
+def write_subset(
+    source: Path,
+    target: Path,
+    first_season: int,
+    last_season: int,
+    last_round: int | None = None,
+) -> Path:
+    """Copy the real CSVs, keeping only races of the given seasons (dimensions stay whole).
+
+    With `last_round`, races of `last_season` after that round are dropped too: the data as it
+    stood the day after that race (the seasons table keeps `last_season`).
+    """
     target.mkdir(parents=True, exist_ok=True)
+
+    def keep(year: int, round_: int) -> bool:
+        if not first_season <= year <= last_season:
+            return False
+        return last_round is None or year < last_season or round_ <= last_round
+
     race_ids: set[str] = set()
-    with open(source / "races.csv", newline="") as f_in, open(
-        target / "races.csv", "w", newline=""
-    ) as f_out:
+    with open(source / "races.csv", newline="") as f_in:
         lines = f_in.read().splitlines(keepends=True)
-        f_out.write(lines[0])
-        for line in lines[1:]:
-            row = next(csv.reader([line]))
-            if first_season <= int(row[1]) <= last_season:
-                race_ids.add(row[0])
-                f_out.write(line)
+    kept = [lines[0]]
+    for line in lines[1:]:
+        row = next(csv.reader([line]))
+        if keep(int(row[1]), int(row[2])):
+            race_ids.add(row[0])
+            kept.append(line)
+    (target / "races.csv").write_text("".join(kept))
     for name in README_ROW_COUNTS:
         if name == "races":
             continue
         with open(source / f"{name}.csv", newline="") as f_in:
             lines = f_in.read().splitlines(keepends=True)
         if name in RACE_LEVEL_TABLES:
-            header = next(csv.reader([lines[0]]))
-            race_col = header.index("raceId")
+            race_col = next(csv.reader([lines[0]])).index("raceId")
             lines = [lines[0]] + [
                 ln for ln in lines[1:] if next(csv.reader([ln]))[race_col] in race_ids
             ]

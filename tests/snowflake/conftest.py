@@ -88,7 +88,8 @@ class EmulatedWarehouse(SnowflakeWarehouse):
             self.routes.append(Route("fakesnow (rewritten: SWAP WITH as 3 RENAMEs)", flat))
             return []
         if _RAGGED.search(statement):
-            # The sample holds no ragged rows (they are next season's races, at the file's end).
+            # CSV_FORMAT_RAGGED's option; the sample holds no ragged rows (they are next
+            # season's races, at the file's end), so the emulated format can do without it.
             self.routes.append(
                 Route("fakesnow (rewritten: ERROR_ON_COLUMN_COUNT_MISMATCH dropped)", flat)
             )

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import socket
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -38,7 +40,7 @@ def test_missing_credentials_are_listed_together() -> None:
     with pytest.raises(MissingSnowflakeCredentialsError, match=ALL_MISSING):
         SnowflakeCredentials.from_sources({}).require()
     partial = SnowflakeCredentials.from_sources(
-        {"SNOWFLAKE_ACCOUNT": "a", "SNOWFLAKE_PRIVATE_KEY_PATH": "/k.p8"}, {"role": "R"}
+        {"SNOWFLAKE_ACCOUNT": "a", "SNOWFLAKE_PRIVATE_KEY_FILE": "/k.p8"}, {"role": "R"}
     )
     assert partial.missing() == ["SNOWFLAKE_USER", "SNOWFLAKE_WAREHOUSE"]
 
@@ -47,7 +49,58 @@ def test_environment_wins_over_credentials_file() -> None:
     credentials = SnowflakeCredentials.from_sources(
         {"SNOWFLAKE_USER": "env_user", "SNOWFLAKE_PORT": "8080"}, {"user": "file_user", "role": "R"}
     )
-    assert credentials.values == {"user": "env_user", "role": "R", "port": 8080}
+    assert credentials.values == {
+        "user": "env_user",
+        "role": "R",
+        "port": 8080,
+        "database": "FORMULA1",
+        "schema": "ML",
+    }
+
+
+def test_session_gets_a_current_database_and_schema() -> None:
+    """Issue 18, defect 1: Snowpark is given a namespace (defaults, or SNOWFLAKE_DATABASE/SCHEMA)."""
+    params = SnowflakeCredentials.from_sources({}).connection_parameters()
+    assert (params["database"], params["schema"]) == ("FORMULA1", "ML")
+    chosen = SnowflakeCredentials.from_sources(
+        {"SNOWFLAKE_DATABASE": "F1_SMOKE", "SNOWFLAKE_SCHEMA": "ML"}, {"database": "IGNORED"}
+    )
+    assert chosen.namespace == "F1_SMOKE.ML"
+
+
+def test_dbt_profile_reads_the_variables_snowpark_reads() -> None:
+    """Issue 18, defect 3: one name per variable; a key pair reaches dbt too."""
+    import re
+
+    import yaml
+
+    from f1_kedro.engines.snowflake import ENV_VARS
+
+    profile = (Path(__file__).resolve().parents[2] / "dbt" / "profiles.yml").read_text()
+    output = yaml.safe_load(profile)["f1_formula1"]["outputs"]["snowflake"]
+    read = {
+        key: re.search(r"env_var\('([A-Z_]+)'", str(value)).group(1)
+        for key, value in output.items()
+        if "env_var" in str(value)
+    }
+    dbt_key = {"private_key_path": "private_key_file", "private_key_passphrase": "private_key_file_pwd"}
+    for key, name in read.items():
+        assert ENV_VARS[dbt_key.get(key, key)] == name, key
+    assert read["private_key_path"] == "SNOWFLAKE_PRIVATE_KEY_FILE"
+
+
+def test_credentials_file_values_are_exported_for_dbt(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A key pair given only in the credentials file reaches dbt under the name it reads."""
+    from f1_kedro.engines.snowflake import _export_for_dbt
+
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("SNOWFLAKE_")}
+    monkeypatch.setattr(os, "environ", environ)  # the export writes os.environ: keep it here
+    _export_for_dbt(
+        SnowflakeCredentials.from_sources({}, {"private_key_file": "/k.p8", "account": "a"})
+    )
+    assert os.environ["SNOWFLAKE_PRIVATE_KEY_FILE"] == "/k.p8"
+    assert os.environ["SNOWFLAKE_ACCOUNT"] == "a"
+    assert os.environ["SNOWFLAKE_DATABASE"] == "FORMULA1"
 
 
 def test_secrets_never_printed() -> None:
@@ -99,7 +152,7 @@ def test_connection_failure_message_has_no_secret(caplog: pytest.LogCaptureFixtu
             }
         )
     )
-    with pytest.raises(SnowflakeConnectionError, match="account 'acme' as 'u'") as error:
+    with pytest.raises(SnowflakeConnectionError, match="account 'acme' at 127.0.0.1 as 'u'") as error:
         sessions.get()
     assert SECRET not in str(error.value) and error.value.__cause__ is None
     assert SECRET not in caplog.text

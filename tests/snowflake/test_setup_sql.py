@@ -95,6 +95,14 @@ def bootstrapped(snowpark_on_fakesnow: Any) -> tuple[Any, dict[str, Any]]:
     return warehouse, report
 
 
+def test_bootstrap_leaves_the_session_in_its_namespace(
+    bootstrapped: Any, snowpark_on_fakesnow: Any
+) -> None:
+    """snowflake-ml's fit needs a current database and schema (issue 18, defect 1)."""
+    assert snowpark_on_fakesnow.get_current_database().strip('"') == "FORMULA1"
+    assert snowpark_on_fakesnow.get_current_schema().strip('"') == "ML"
+
+
 def test_every_setup_statement_runs_on_fakesnow_or_parses(bootstrapped: Any) -> None:
     emulated_warehouse, report = bootstrapped
     routes = emulated_warehouse.routes
@@ -105,23 +113,26 @@ def test_every_setup_statement_runs_on_fakesnow_or_parses(bootstrapped: Any) -> 
     setup = [s for f in BOOTSTRAP["setup_sql"] for s in split_statements((SQL_DIR / f).read_text())]
     assert report["statements"] == len(setup)
     # what fakesnow executes: databases, schemas, file format, stages, tables (+ the checks)
-    executed = [r.statement for r in routes if r.path == "fakesnow"]
+    executed = [r.statement for r in routes if r.path.startswith("fakesnow")]
     for prefix, count in {
         "CREATE DATABASE": 2,
         "CREATE SCHEMA": 5,
-        "CREATE FILE FORMAT": 1,
+        "CREATE FILE FORMAT": 2,
         "CREATE STAGE": 2,
         "CREATE TABLE": 14,
         "SELECT schema_name": 2,
+        "USE SCHEMA FORMULA1.ML": 1,
     }.items():
         assert sum(s.startswith(prefix) for s in executed) == count, prefix
     # what it cannot: warehouses, roles, grants
-    parsed = [r for r in routes if r.path != "fakesnow"]
+    parsed = [r for r in routes if not r.path.startswith("fakesnow")]
     assert all(r.statement.startswith(("CREATE WAREHOUSE", "CREATE ROLE", "GRANT")) for r in parsed)
     assert sum(r.statement.startswith("CREATE WAREHOUSE") for r in parsed) == 3
-    # 26 = 2 databases + 5 schemas + file format + 2 stages + 14 tables + 2 schema checks
-    assert by_path == {"fakesnow": 26, "sqlglot": 21, "pattern": 15}
+    # 28 = 2 databases + 5 schemas + 2 file formats + 2 stages + 14 tables + 2 schema checks
+    # + USE SCHEMA
+    assert by_path == {"fakesnow": 28, "sqlglot": 21, "pattern": 15}
     assert report["databases"] == BOOTSTRAP["databases"]
+    assert report["namespace"] == "FORMULA1.ML"
     assert report["stage"] == "@FORMULA1.ML.ML_STAGE"
 
 
@@ -159,8 +170,25 @@ def test_copy_into_names_the_columns_and_the_file() -> None:
     )
     tree = sqlglot.parse_one(sql, read="snowflake")
     assert isinstance(tree, exp.Copy)
-    assert "FILES = ('races.csv')" in sql and "ERROR_ON_COLUMN_COUNT_MISMATCH = FALSE" in sql
+    assert "FILES = ('races.csv')" in sql
     assert "(RACEID, YEAR, ROUND, CIRCUITID, NAME, DATE, TIME, URL, FP1_DATE" in sql
+
+
+
+@pytest.mark.parametrize(
+    ("table", "file_format"),
+    [("races", "RAW.FORMULA1.CSV_FORMAT_RAGGED"), ("results", "RAW.FORMULA1.CSV_FORMAT")],
+)
+def test_copy_into_file_format_is_a_name_only(table: str, file_format: str) -> None:
+    """Snowflake's FILE_FORMAT takes FORMAT_NAME or TYPE + options, never both (issue 18, #5)."""
+    spec = next(s for s in table_specs(INGEST) if s.name == table)
+    sql = copy_into_sql(spec, spec.target, "@RAW.FORMULA1.FORMULA1_STAGE", SNOWFLAKE["file_format"])
+    assert f"FILE_FORMAT = (FORMAT_NAME = '{file_format}')\n" in sql
+    # the named ragged format exists in the setup SQL, with the option the file needs
+    setup = split_statements((SQL_DIR / "03_file_format_stages.sql").read_text())
+    ragged = [s for s in setup if s.startswith("CREATE FILE FORMAT") and s.split()[6] == file_format]
+    assert len(ragged) == 1
+    assert ("ERROR_ON_COLUMN_COUNT_MISMATCH = FALSE" in ragged[0]) == (table == "races")
 
 
 @pytest.mark.parametrize("bad", ["RAW.FORMULA1", "@RAW.FORMULA1.STAGE; DROP TABLE X", "RAW.X.Y-Z"])

@@ -8,6 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+import yaml
+
 from f1_kedro.engines import snowflake
 
 SECRET = "Tr0ub4dor&3-not-a-real-password"
@@ -28,10 +31,10 @@ def test_catalog_resolves_every_dataset_without_credentials(project: Path, monke
         resolved = {
             name: type(catalog.get(name)).__name__ for name in sorted(used) if name in catalog
         }
-    print(resolved)
     assert resolved["warehouse"] == "SnowflakeWarehouseDataset"
-    if "model_input_table" in resolved:
-        assert resolved["model_input_table"] == "SnowflakeTableDataset"
+    assert resolved["model_input_table"] == "SnowflakeTableDataset"
+    assert resolved["predictions"] == "SnowflakeTableDataset"
+    assert resolved["model_registry"] == "SnowflakeRegistryDataset"
     assert context.params["ingest"]["source_uri"] == "@RAW.FORMULA1.FORMULA1_STAGE"
     assert context.params["ingest"]["tables"]  # soft merge kept the base tables
     assert context.params["bootstrap"]["setup_sql"][0] == "01_databases_schemas.sql"
@@ -67,3 +70,50 @@ def test_run_without_credentials_fails_fast(project: Path) -> None:
     assert SECRET not in output
     assert "▶" not in output  # StageTimingHook logs every node start: none started
     assert not (project / "data" / "08_reporting" / "bootstrap_report.json").exists()
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:  # nobody listens here: the connector is refused at once
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize("source", ["credentials file", "environment"])
+def test_run_reads_credentials_and_fails_only_on_connecting(project: Path, source: str) -> None:
+    """Issue 18, defect 2: `--env snowflake` reads conf/snowflake/credentials.yml (Kedro never
+    reads conf/local then) or the environment, passes the check and stops at the account's host."""
+    values = {
+        "account": "acme-f1",
+        "user": "F1_KEDRO",
+        "password": SECRET,
+        "role": "TRANSFORMER",
+        "warehouse": "TRANSFORMING",
+        "host": "127.0.0.1",
+        "port": _closed_port(),
+        "protocol": "http",
+    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SNOWFLAKE_")}
+    env["COLUMNS"] = "400"
+    if source == "credentials file":
+        (project / snowflake.CREDENTIALS_FILE).write_text(
+            yaml.safe_dump({"snowflake": {**values, "login_timeout": 5}})
+        )
+    else:
+        env.update({snowflake.ENV_VARS[k]: str(v) for k, v in values.items()})
+    result = subprocess.run(
+        [sys.executable, "-m", "kedro", "run", "--env", "snowflake", "--pipelines", "bootstrap"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    output = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode != 0, output[-2000:]
+    assert "credentials are missing" not in output, output[-2000:]
+    assert "could not open a Snowflake session for account 'acme-f1' at 127.0.0.1" in output, (
+        output[-2000:]
+    )
+    assert SECRET not in output

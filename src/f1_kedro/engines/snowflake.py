@@ -36,25 +36,33 @@ logger = logging.getLogger(__name__)
 
 # -- credentials -------------------------------------------------------------------------------
 
-# Connection parameter -> environment variable(s), first name preferred; the environment wins
-# over credentials.yml. The *_PATH / *_PASSPHRASE and HOST/PORT/PROTOCOL names are the ones
-# dbt/profiles.yml reads, so one set of variables serves Snowpark and dbt.
-ENV_VARS: dict[str, tuple[str, ...]] = {
-    "account": ("SNOWFLAKE_ACCOUNT",),
-    "user": ("SNOWFLAKE_USER",),
-    "password": ("SNOWFLAKE_PASSWORD",),
-    "private_key_file": ("SNOWFLAKE_PRIVATE_KEY_FILE", "SNOWFLAKE_PRIVATE_KEY_PATH"),
-    "private_key_file_pwd": ("SNOWFLAKE_PRIVATE_KEY_FILE_PWD", "SNOWFLAKE_PRIVATE_KEY_PASSPHRASE"),
-    "role": ("SNOWFLAKE_ROLE",),
-    "warehouse": ("SNOWFLAKE_WAREHOUSE",),
-    "host": ("SNOWFLAKE_HOST",),
-    "port": ("SNOWFLAKE_PORT",),
-    "protocol": ("SNOWFLAKE_PROTOCOL",),
+# Connection parameter -> its one environment variable; the environment wins over the
+# credentials file. dbt/profiles.yml reads exactly these names (a test ties the two), so one set
+# of variables serves Snowpark and dbt.
+ENV_VARS: dict[str, str] = {
+    "account": "SNOWFLAKE_ACCOUNT",
+    "user": "SNOWFLAKE_USER",
+    "password": "SNOWFLAKE_PASSWORD",
+    "private_key_file": "SNOWFLAKE_PRIVATE_KEY_FILE",
+    "private_key_file_pwd": "SNOWFLAKE_PRIVATE_KEY_FILE_PWD",
+    "role": "SNOWFLAKE_ROLE",
+    "warehouse": "SNOWFLAKE_WAREHOUSE",
+    "database": "SNOWFLAKE_DATABASE",
+    "schema": "SNOWFLAKE_SCHEMA",
+    "host": "SNOWFLAKE_HOST",
+    "port": "SNOWFLAKE_PORT",
+    "protocol": "SNOWFLAKE_PROTOCOL",
 }
+# The session's current namespace: snowflake-ml's fit creates an unqualified temporary stage and
+# reads an unqualified information_schema, so a session without one fails in `train`.
+DEFAULT_NAMESPACE = {"database": "FORMULA1", "schema": "ML"}
 _REQUIRED = ("account", "user", "role", "warehouse")
 _SECRET_KEYS = frozenset({"password", "private_key_file_pwd", "private_key", "token", "passcode"})
-# The key under which conf/local/credentials.yml holds the connection parameters.
+# The key under which the credentials file holds the connection parameters, and the file itself:
+# Kedro reads conf/base plus the run environment only, so with `--env snowflake` it is
+# conf/snowflake/credentials.yml (git-ignored), never conf/local.
 CREDENTIALS_KEY = "snowflake"
+CREDENTIALS_FILE = "conf/snowflake/credentials.yml"
 
 
 class MissingSnowflakeCredentialsError(RuntimeError):
@@ -79,19 +87,19 @@ class SnowflakeCredentials:
 
         Non-secret connector options (host, port, protocol, authenticator) may come from the file.
         """
-        values = {k: v for k, v in dict(credentials_file or {}).items() if v not in (None, "")}
-        for key, names in ENV_VARS.items():
-            value = next((environ[n] for n in names if environ.get(n)), None)
-            if value:
+        values = {**DEFAULT_NAMESPACE}
+        values.update({k: v for k, v in dict(credentials_file or {}).items() if v not in (None, "")})
+        for key, name in ENV_VARS.items():
+            if value := environ.get(name):
                 values[key] = int(value) if key == "port" else value
         return cls(values)
 
     def missing(self) -> list[str]:
         """Names of the environment variables still needed, in the order a user sets them."""
-        names = [ENV_VARS[k][0] for k in _REQUIRED[:2] if not self.values.get(k)]
+        names = [ENV_VARS[k] for k in _REQUIRED[:2] if not self.values.get(k)]
         if not (self.values.get("password") or self.values.get("private_key_file")):
             names.append("SNOWFLAKE_PASSWORD or SNOWFLAKE_PRIVATE_KEY_FILE")
-        names += [ENV_VARS[k][0] for k in _REQUIRED[2:] if not self.values.get(k)]
+        names += [ENV_VARS[k] for k in _REQUIRED[2:] if not self.values.get(k)]
         return names
 
     def require(self) -> None:
@@ -100,12 +108,17 @@ class SnowflakeCredentials:
                 "Snowflake credentials are missing: "
                 + ", ".join(missing)
                 + ". Set them as environment variables or under `snowflake:` in "
-                "conf/local/credentials.yml (see docs/snowflake.md). Nothing was run."
+                f"{CREDENTIALS_FILE} (see docs/snowflake.md). Nothing was run."
             )
 
     def connection_parameters(self) -> dict[str, Any]:
         """The dict handed to Snowpark; call only where the session is created."""
         return dict(self.values)
+
+    @property
+    def namespace(self) -> str:
+        """`DATABASE.SCHEMA` the session works in (bootstrap creates it, then uses it)."""
+        return qualified(self.values["database"], self.values["schema"], what="namespace")
 
     def scrub(self, message: str) -> str:
         """`message` with every secret value replaced by ***."""
@@ -157,10 +170,16 @@ class SnowparkSessions:
             return Session.builder.configs(params).create()
         except Exception as err:  # any connector failure: re-raise without secrets or chain
             account, user = params.get("account"), params.get("user")
+            host = params.get("host") or f"{account}.snowflakecomputing.com"
             raise SnowflakeConnectionError(
-                f"could not open a Snowflake session for account {account!r} as {user!r}: "
-                + credentials.scrub(str(err))
+                f"could not open a Snowflake session for account {account!r} at {host} as "
+                f"{user!r}: " + credentials.scrub(str(err))
             ) from None
+
+    @property
+    def namespace(self) -> str:
+        credentials = self._credentials or SnowflakeCredentials.from_sources(os.environ)
+        return credentials.namespace
 
     def set_query_tag(self, tag: str) -> None:
         self.query_tag = tag
@@ -248,11 +267,12 @@ def query_tag(pipeline: str, node: str | None = None) -> str:
 
 
 def _export_for_dbt(credentials: SnowflakeCredentials) -> None:
-    # dbt's profile reads environment variables only: hand it what credentials.yml supplied.
-    for key, names in ENV_VARS.items():
+    # dbt's profile reads environment variables only: hand it what the credentials file supplied,
+    # under the same names (a key pair from the file reaches dbt as SNOWFLAKE_PRIVATE_KEY_FILE).
+    for key, name in ENV_VARS.items():
         value = credentials.values.get(key)
-        if value not in (None, "") and not any(os.environ.get(n) for n in names):
-            os.environ[names[-1] if key.startswith("private_key") else names[0]] = str(value)
+        if value not in (None, "") and not os.environ.get(name):
+            os.environ[name] = str(value)
 
 
 def _credentials_from_config(config_loader: Any) -> Mapping[str, Any]:
@@ -293,9 +313,10 @@ def raw_table_ddl(spec: TableSpec) -> str:
 def copy_into_sql(spec: TableSpec, table: str, stage: str, file_format: str) -> str:
     """`COPY INTO table (cols) FROM @stage FILES = ('<name>.csv')`, the columns by file position."""
     columns = ", ".join(_column(c) for c in spec.columns)
-    options = f"FORMAT_NAME = '{qualified(*file_format.split('.'), what='file format')}'"
-    if spec.ragged_tail:  # races.csv: next season's rows stop after the first columns
-        options += " ERROR_ON_COLUMN_COUNT_MISMATCH = FALSE"
+    # Snowflake's FILE_FORMAT takes FORMAT_NAME *or* TYPE with options, never both: races.csv
+    # (next season's rows stop after the first columns) has a named format of its own.
+    name = ragged_format(file_format) if spec.ragged_tail else file_format
+    options = f"FORMAT_NAME = '{qualified(*name.split('.'), what='file format')}'"
     return (
         f"COPY INTO {table} ({columns})\n"
         f"  FROM {stage_reference(stage)}\n"
@@ -304,6 +325,11 @@ def copy_into_sql(spec: TableSpec, table: str, stage: str, file_format: str) -> 
         "  ON_ERROR = ABORT_STATEMENT\n"
         "  FORCE = TRUE"
     )
+
+
+def ragged_format(file_format: str) -> str:
+    """The named file format for files whose last rows are short (sql/snowflake/03 creates it)."""
+    return f"{file_format}_RAGGED"
 
 
 def stage_reference(stage: str) -> str:
@@ -370,8 +396,10 @@ class SnowflakeWarehouse:
         sql_dir: str | Path = "sql/snowflake",
         file_format: str = "RAW.FORMULA1.CSV_FORMAT",
         scrub: Callable[[str], str] | None = None,
+        namespace: Callable[[], str] | None = None,
     ):
         self._session = session
+        self._namespace = namespace or (lambda: SESSIONS.namespace)
         self.sql_dir = Path(sql_dir)
         self.file_format = qualified(*file_format.split("."), what="file format")
         self._scrub = scrub or (lambda message: message)
@@ -417,12 +445,16 @@ class SnowflakeWarehouse:
                     f"{absent}: the setup SQL and parameters bootstrap.databases disagree"
                 )
             created[database] = list(schemas)
+        # Now that it exists, work in the session's namespace (at login it may not have existed).
+        namespace = self._namespace()
+        self._execute(f"USE SCHEMA {namespace}")
         stage = stage_reference(layout["ml_stage"])
         return {
             "engine": "snowflake",
             "databases": created,
             "stage": stage,
             "statements": statements,
+            "namespace": namespace,
         }
 
     # -- ingest --------------------------------------------------------------------------------

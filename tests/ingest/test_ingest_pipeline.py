@@ -56,10 +56,14 @@ def test_bootstrap_and_ingest_twice_change_nothing(project: Path) -> None:
     first = raw_counts(project)
     run_kedro(project, "bootstrap")
     run_kedro(project, "ingest")
-    assert schemas(project) == first_schemas == {
-        "RAW": {"FORMULA1"},
-        "FORMULA1": {"STAGING", "INTERMEDIATE", "MARTS", "ML"},
-    }
+    assert (
+        schemas(project)
+        == first_schemas
+        == {
+            "RAW": {"FORMULA1"},
+            "FORMULA1": {"STAGING", "INTERMEDIATE", "MARTS", "ML"},
+        }
+    )
     assert raw_counts(project) == first == README_ROW_COUNTS
     assert (project / "data/06_models/ml_stage/ML_STAGE").is_dir()
 

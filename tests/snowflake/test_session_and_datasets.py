@@ -59,7 +59,7 @@ def test_environment_wins_over_credentials_file() -> None:
 
 
 def test_session_gets_a_current_database_and_schema() -> None:
-    """Issue 18, defect 1: Snowpark is given a namespace (defaults, or SNOWFLAKE_DATABASE/SCHEMA)."""
+    """Issue 18, defect 1: Snowpark gets a namespace (defaults, or SNOWFLAKE_DATABASE/SCHEMA)."""
     params = SnowflakeCredentials.from_sources({}).connection_parameters()
     assert (params["database"], params["schema"]) == ("FORMULA1", "ML")
     chosen = SnowflakeCredentials.from_sources(
@@ -83,7 +83,10 @@ def test_dbt_profile_reads_the_variables_snowpark_reads() -> None:
         for key, value in output.items()
         if "env_var" in str(value)
     }
-    dbt_key = {"private_key_path": "private_key_file", "private_key_passphrase": "private_key_file_pwd"}
+    dbt_key = {
+        "private_key_path": "private_key_file",
+        "private_key_passphrase": "private_key_file_pwd",
+    }
     for key, name in read.items():
         assert ENV_VARS[dbt_key.get(key, key)] == name, key
     assert read["private_key_path"] == "SNOWFLAKE_PRIVATE_KEY_FILE"
@@ -152,7 +155,9 @@ def test_connection_failure_message_has_no_secret(caplog: pytest.LogCaptureFixtu
             }
         )
     )
-    with pytest.raises(SnowflakeConnectionError, match="account 'acme' at 127.0.0.1 as 'u'") as error:
+    with pytest.raises(
+        SnowflakeConnectionError, match="account 'acme' at 127.0.0.1 as 'u'"
+    ) as error:
         sessions.get()
     assert SECRET not in str(error.value) and error.value.__cause__ is None
     assert SECRET not in caplog.text

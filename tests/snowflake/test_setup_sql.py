@@ -174,7 +174,6 @@ def test_copy_into_names_the_columns_and_the_file() -> None:
     assert "(RACEID, YEAR, ROUND, CIRCUITID, NAME, DATE, TIME, URL, FP1_DATE" in sql
 
 
-
 @pytest.mark.parametrize(
     ("table", "file_format"),
     [("races", "RAW.FORMULA1.CSV_FORMAT_RAGGED"), ("results", "RAW.FORMULA1.CSV_FORMAT")],
@@ -186,7 +185,9 @@ def test_copy_into_file_format_is_a_name_only(table: str, file_format: str) -> N
     assert f"FILE_FORMAT = (FORMAT_NAME = '{file_format}')\n" in sql
     # the named ragged format exists in the setup SQL, with the option the file needs
     setup = split_statements((SQL_DIR / "03_file_format_stages.sql").read_text())
-    ragged = [s for s in setup if s.startswith("CREATE FILE FORMAT") and s.split()[6] == file_format]
+    ragged = [
+        s for s in setup if s.startswith("CREATE FILE FORMAT") and s.split()[6] == file_format
+    ]
     assert len(ragged) == 1
     assert ("ERROR_ON_COLUMN_COUNT_MISMATCH = FALSE" in ragged[0]) == (table == "races")
 

@@ -88,7 +88,9 @@ class SnowflakeCredentials:
         Non-secret connector options (host, port, protocol, authenticator) may come from the file.
         """
         values = {**DEFAULT_NAMESPACE}
-        values.update({k: v for k, v in dict(credentials_file or {}).items() if v not in (None, "")})
+        values.update(
+            {k: v for k, v in dict(credentials_file or {}).items() if v not in (None, "")}
+        )
         for key, name in ENV_VARS.items():
             if value := environ.get(name):
                 values[key] = int(value) if key == "port" else value

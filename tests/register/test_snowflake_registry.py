@@ -55,6 +55,7 @@ class FakeRegistry:
         self.models: dict[str, FakeModel] = {}
         self.fail_log_model = fail_log_model
         self.logged: list[Any] = []
+        self.logged_options: list[dict[str, Any]] = []
 
     def get_model(self, name: str) -> FakeModel:
         if name not in self.models:
@@ -69,6 +70,7 @@ class FakeRegistry:
             raise ValueError(f"version {version_name} already exists")
         entry._versions[version_name] = FakeVersion(version_name, kw.get("metrics") or {})
         self.logged.append(model)
+        self.logged_options.append(kw)
         return entry._versions[version_name]
 
 
@@ -83,7 +85,10 @@ def session():
 
 def test_versions_stage_files_and_default_version(session, register_with, trained, tmp_path):
     fake = FakeRegistry()
-    registry = SnowflakeModelRegistry(session=session, registry=fake)
+    pins = ["xgboost==3.2.0", "scikit-learn==1.9.1"]
+    registry = SnowflakeModelRegistry(
+        session=session, registry=fake, python_version="3.11", conda_dependencies=pins
+    )
     first = register_with(registry, macro_f1=0.6)
     second = register_with(registry, macro_f1=0.5)
     third = register_with(registry, macro_f1=0.7)
@@ -92,15 +97,20 @@ def test_versions_stage_files_and_default_version(session, register_with, traine
     assert second["champion_version"] == 1 and not second["champion_moved"]
     assert first["stage_path"] == "@FORMULA1.ML.ML_STAGE/f1_race_outcome/v1"
     assert fake.logged[0] is trained["classifier"]  # the snowflake-ml estimator itself
+    assert fake.logged_options[0]["conda_dependencies"] == pins
+    assert fake.logged_options[0]["python_version"] == "3.11"
     assert fake.models["f1_race_outcome"].default.show_metrics()["test_macro_f1"] == 0.7
     session.file.get(f"{first['stage_path']}/manifest.json", str(tmp_path))
     session.file.get(f"{first['stage_path']}/preprocessing.joblib", str(tmp_path))
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["version"] == 1
-    assert (
-        joblib.load(Path(tmp_path) / "preprocessing.joblib").transform(trained["test_rows"])
-        is not None
+    # the stage copy is the fitted pipeline: it transforms the test rows into the model's inputs
+    transformed = joblib.load(Path(tmp_path) / "preprocessing.joblib").transform(
+        trained["test_rows"]
     )
+    assert len(transformed) == len(trained["test_rows"])
+    assert set(manifest["feature_columns"]) <= set(transformed.columns)
+    assert not transformed[manifest["feature_columns"]].isna().any().any()
 
 
 def test_an_existing_stage_folder_stops_the_version(session, register_with):

@@ -43,12 +43,14 @@ class ScoringError(RuntimeError):
 
 
 def model(dbt: Any, session: Any) -> Any:
-    # Runtime and packages of the Snowflake stored procedure; dbt-duckdb ignores them.
+    # Runtime and packages of the Snowflake stored procedure; dbt-duckdb ignores them. Pinned to
+    # the versions that fitted the model (dbt parses this call statically, so literals: a test
+    # ties them to conf/snowflake/catalog_register.yml and constraints.txt).
     dbt.config(
         materialized="table",
         python_version="3.11",
-        packages=["snowflake-ml-python", "snowflake-snowpark-python", "xgboost", "scikit-learn",
-                  "joblib", "pandas"],
+        packages=["snowflake-ml-python==2.6.0", "snowflake-snowpark-python==1.56.0",
+                  "xgboost==3.2.0", "scikit-learn==1.9.1", "joblib==1.6.0", "pandas==2.3.3"],
     )  # fmt: skip
     settings = {
         "engine": dbt.config.meta_get("engine"),

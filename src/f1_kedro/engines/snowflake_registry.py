@@ -14,6 +14,7 @@ import json
 import logging
 import re
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +37,14 @@ class SnowflakeModelRegistry:
         stage: str = "ML_STAGE",
         session: Any = None,
         registry: Any = None,
+        python_version: str | None = None,
+        conda_dependencies: Sequence[str] = (),
     ):
         self.database = identifier(database, "database")
+        # The runtime the version is served with, pinned to what fitted it (constraints.txt;
+        # conf/snowflake/catalog_register.yml is the one place, a test ties the two).
+        self.python_version = python_version
+        self.conda_dependencies = list(conda_dependencies)
         self.schema = identifier(schema, "schema")
         self.stage = identifier(stage, "stage")
         self._session = session
@@ -103,6 +110,8 @@ class SnowflakeModelRegistry:
                 version_name=f"V{version}",
                 comment=f"F1 race outcome classifier; preprocessing at {location}",
                 metrics={**metrics, "params": params, "stage_location": location},
+                conda_dependencies=self.conda_dependencies or None,
+                python_version=self.python_version,
             )
         except BaseException:
             logger.error("log_model of %s V%d failed: removing %s", model_name, version, location)
@@ -159,8 +168,21 @@ def _number(version_name: str) -> int:
 class SnowflakeRegistryDataset(AbstractDataset[None, SnowflakeModelRegistry]):
     """Hands the register node the Snowflake registry; the session opens on first use."""
 
-    def __init__(self, database: str = "FORMULA1", schema: str = "ML", stage: str = "ML_STAGE"):
-        self._registry = SnowflakeModelRegistry(database, schema, stage)
+    def __init__(
+        self,
+        database: str = "FORMULA1",
+        schema: str = "ML",
+        stage: str = "ML_STAGE",
+        python_version: str | None = None,
+        conda_dependencies: list[str] | None = None,
+    ):
+        self._registry = SnowflakeModelRegistry(
+            database,
+            schema,
+            stage,
+            python_version=python_version,
+            conda_dependencies=conda_dependencies or (),
+        )
 
     def load(self) -> SnowflakeModelRegistry:
         return self._registry

@@ -15,13 +15,17 @@ them; every message this module raises is scrubbed of them as well.
 
 from __future__ import annotations
 
+import io
+import json
 import logging
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import joblib
 import pandas as pd
 from kedro.framework.hooks import hook_impl
 from kedro.io import AbstractDataset, DatasetError
@@ -621,6 +625,83 @@ class SnowflakeTableDataset(SnowparkTableDataset):
     def preview(self, nrows: int = 10) -> dict[str, Any]:
         """Rows for kedro-viz's preview panel."""
         return self.load().limit(nrows).to_pandas().astype(str).to_dict(orient="split")
+
+
+# -- files on a stage ---------------------------------------------------------------------------
+
+
+class SnowflakeStageDataset(AbstractDataset[Any, Any]):
+    """A JSON document or a joblib pickle kept in a file on a Snowflake stage.
+
+    Under `--env snowflake` what one stage hands the next (the fitted pipeline and classifier,
+    the train summary and metrics, the registered version's pointer, the run reports) lives on
+    `@FORMULA1.ML.ML_STAGE`, not on the disk of the machine that ran it: train, register and
+    score may run as three processes on three machines. Each save replaces the file
+    (PUT OVERWRITE = TRUE, uncompressed); nothing is read until `load`. (`location`, not
+    `filepath`: Kedro would turn a `filepath` into a local absolute path.)
+    """
+
+    _FORMATS = ("json", "joblib")
+
+    def __init__(
+        self,
+        *,
+        location: str,
+        format: str = "json",
+        session: Session | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        stage, _, path = location.partition("/")
+        parts = [p for p in path.split("/") if p]
+        if not parts or any(
+            not re.fullmatch(r"[A-Za-z0-9_.-]+", p) or p in (".", "..") for p in parts
+        ):
+            raise DatasetError(f"stage file {location!r} must be @DB.SCHEMA.STAGE/<folder>/<file>")
+        if format not in self._FORMATS:
+            raise DatasetError(f"stage file format {format!r}: use one of {self._FORMATS}")
+        self._location = f"{stage_reference(stage)}/{'/'.join(parts)}"
+        self._format = format
+        self._session = session
+        self.metadata = metadata
+
+    @property
+    def session(self) -> Session:
+        return self._session or SESSIONS.get()
+
+    def load(self) -> Any:
+        try:
+            content = self.session.file.get_stream(self._location).read()
+        except Exception as err:
+            raise DatasetError(
+                f"cannot read {self._location}: {_first_lines(_scrub_current(str(err)))} "
+                "(did the stage that writes it run?)"
+            ) from None
+        if self._format == "json":
+            return json.loads(content)
+        return joblib.load(io.BytesIO(content))
+
+    def save(self, data: Any) -> None:
+        buffer = io.BytesIO()
+        if self._format == "json":
+            buffer.write(json.dumps(data, indent=2, default=str).encode())
+        else:
+            joblib.dump(data, buffer)
+        buffer.seek(0)
+        result = self.session.file.put_stream(
+            buffer, self._location, auto_compress=False, overwrite=True
+        )
+        if result.status != "UPLOADED":
+            raise DatasetError(f"PUT {self._location}: {result.status} {result.message}")
+
+    def _exists(self) -> bool:
+        try:
+            self.session.file.get_stream(self._location).read(1)
+        except Exception:
+            return False
+        return True
+
+    def _describe(self) -> dict[str, Any]:
+        return {"location": self._location, "format": self._format}
 
 
 def _three_part(table: str) -> tuple[str, str, str]:

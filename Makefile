@@ -20,9 +20,10 @@ install: .venv/.installed
 run: install
 	$(KEDRO) run
 
-## The test suite (fails on zero tests collected: pytest exits 5).
+## The test suite (fails on zero tests collected: pytest exits 5), on two workers: the fixtures are
+## per process (each worker starts its own fakesnow and moto servers on free ports).
 test: install chromium
-	.venv/bin/pytest
+	.venv/bin/pytest -n 2
 
 # Headless Chromium for the kedro-viz screenshot test (Debian package; needs root or sudo).
 chromium:

@@ -167,7 +167,7 @@ def test_scores_the_latest_season_with_the_default_version(
     assert set(result.MODEL_VERSION) == {"3"} and set(result.MODEL_NAME) == {MODEL}
     assert result.SCORED_AT.nunique() == 1
     assert registry.models[MODEL].default.calls == ["predict_proba"]
-    assert "snowflake-ml-python" in dbt.config.declared["packages"]
+    assert "snowflake-ml-python==2.6.0" in dbt.config.declared["packages"]  # pinned (issue 18)
 
 
 def test_scores_the_seasons_of_the_var(

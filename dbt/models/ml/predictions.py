@@ -190,14 +190,44 @@ def load_mlflow_champion(tracking_uri: str, model_name: str, alias: str) -> tupl
             f"{RUN_FIRST} ({err.message if hasattr(err, 'message') else err})"
         ) from err
     uri = f"models:/{model_name}/{version}"
-    mlflow.set_registry_uri(tracking_uri)  # models:/ URIs resolve against the global registry
+    # models:/ URIs resolve against the global registry; the tracking URI too, or MLflow creates
+    # an empty mlflow.db in the working directory when it loads the model.
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(tracking_uri)
+    location = relocated_artifacts(
+        client, client.get_model_version(model_name, version), tracking_uri
+    )
     try:
-        return version, mlflow.xgboost.load_model(uri)
+        return version, mlflow.xgboost.load_model(location or uri)
     except Exception as err:  # noqa: BLE001 - missing or damaged files of the logged model
         raise ScoringError(
             f"model artifact {uri} (the {alias!r} version) could not be loaded "
             f"({type(err).__name__}: {err}): {RUN_FIRST}"
         ) from err
+
+
+# The registry keeps its artefacts in this folder beside its sqlite file (conf/base/
+# catalog_register.yml: data/06_models/mlflow.db and data/06_models/mlartifacts; a test ties them).
+ARTIFACTS_FOLDER = "mlartifacts"
+
+
+def relocated_artifacts(client: Any, model_version: Any, tracking_uri: str) -> str | None:
+    """The version's files in this project when the stored absolute path is another folder's.
+
+    MLflow stores absolute artefact paths: after the project folder was moved or copied they
+    point at the old place. The part below `mlartifacts/` is re-based beside this registry's file
+    (f1_kedro.engines.mlflow_registry re-bases the store itself the same way). None: load as is.
+    """
+    stored = str(model_version.source or "")
+    if stored.startswith("models:/m-"):  # MLflow 3: the version's files are a logged model's
+        stored = client.get_logged_model(stored.removeprefix("models:/")).artifact_location
+    path = stored.removeprefix("file://")
+    marker = f"/{ARTIFACTS_FOLDER}/"
+    if not tracking_uri.startswith("sqlite:///") or Path(path).exists() or marker not in path:
+        return None
+    database = Path(tracking_uri[len("sqlite:///") :])
+    candidate = database.parent / ARTIFACTS_FOLDER / path.split(marker, 1)[1]
+    return str(candidate) if candidate.exists() else None
 
 
 def load_stage_folder(stage_dir: str, model_name: str, version: str) -> tuple[dict[str, Any], Any]:

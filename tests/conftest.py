@@ -102,6 +102,31 @@ def write_subset(
     return target
 
 
+def remove_race_outcomes(folder: Path, race_id: int) -> Path:
+    """Keep a race's qualifying, remove what it produces after: results, standings, laps, stops.
+
+    The data as it stands on the Saturday night before that race.
+    """
+    for name in RACE_LEVEL_TABLES:
+        if name == "qualifying":
+            continue
+        path = folder / f"{name}.csv"
+        lines = path.read_text().splitlines(keepends=True)
+        race_col = next(csv.reader([lines[0]])).index("raceId")
+        kept = [ln for ln in lines[1:] if next(csv.reader([ln]))[race_col] != str(race_id)]
+        path.write_text("".join([lines[0], *kept]))
+    return folder
+
+
+def race_id_of(folder: Path, season: int, round_: int) -> int:
+    """The raceId of (season, round) in a folder's races.csv."""
+    with open(folder / "races.csv", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if (int(row["year"]), int(row["round"])) == (season, round_):
+                return int(row["raceId"])
+    raise LookupError(f"no race {season} round {round_} in {folder}")
+
+
 @pytest.fixture(scope="session")
 def recent_data(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The real data cut to seasons 2019-2024: small, but with lap times, pit stops and sprints."""

@@ -1,8 +1,10 @@
 """No leakage: the features of race R are identical when every race after R is removed.
 
-The same dbt models run twice on real data (2019-2024): on the whole subset, then on a copy cut
+The same dbt models run on real data (2019-2024): on the whole subset, then on a copy cut
 after a mid-season race R (as on the day after R). Every feature row of a race up to R must be
 the same in both; a window or a standing that peeked at a later race would differ.
+A third build stops on the Saturday night before race R+1 (its qualifying in, its results not):
+R+1's rows, built to be scored, must equal those built once its results exist.
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from tests.conftest import run_kedro
+from tests.conftest import race_id_of, remove_race_outcomes, run_kedro, write_subset
 from tests.features.conftest import ingest, read_features, truncate_after
 
 # Mid-season, so "before" covers both earlier seasons and earlier rounds of the same season.
 CUT_SEASON, CUT_ROUND = 2022, 11
+OUTCOMES = ["FINISH_POSITION", "LABEL"]
 # Models only (the dbt tests run in test_features_pipeline): two builds stay quick.
 MODELS_ONLY = {"features.select": ["+features"], "features.exclude": ["resource_type:test"]}
 
@@ -43,3 +46,34 @@ def test_features_of_a_race_do_not_change_when_later_races_are_removed(
         and cut["ROUND"][cut["SEASON"] == CUT_SEASON].max() == CUT_ROUND
     )
     pd.testing.assert_frame_equal(full[up_to_cut].reset_index(drop=True), cut, check_exact=True)
+
+
+def test_features_of_an_upcoming_race_equal_those_built_after_it(
+    project: Path, recent_data: Path, tmp_path: Path
+) -> None:
+    """Issue 12: the row scored on Saturday is the row the model would see after Sunday."""
+    full = build_features(project, recent_data)
+    saturday = write_subset(
+        recent_data, tmp_path / "saturday", 0, CUT_SEASON, last_round=CUT_ROUND + 1
+    )
+    race = race_id_of(saturday, CUT_SEASON, CUT_ROUND + 1)
+    upcoming = build_features(project, remove_race_outcomes(saturday, race))
+
+    before = upcoming[upcoming["RACE_ID"] == race].set_index("DRIVER_ID").sort_index()
+    after = full[full["RACE_ID"] == race].set_index("DRIVER_ID").sort_index()
+    assert len(before) >= 20 and before.index.equals(after.index)
+    assert before[OUTCOMES].isna().all().all() and after["LABEL"].notna().all()
+    # Ergast records the starting grid with the results: before them, GRID is the qualifying
+    # position (penalties show up only once the results arrive)
+    assert (before["GRID"] == before["QUALIFYING_POSITION"]).all()
+    same = [c for c in after.columns if c not in [*OUTCOMES, "GRID"]]
+    pd.testing.assert_frame_equal(before[same], after[same], check_exact=True)
+    # and the races before it are untouched by its presence
+    earlier = upcoming[upcoming["RACE_ID"] != race].reset_index(drop=True)
+    up_to_cut = (full["SEASON"] < CUT_SEASON) | (
+        (full["SEASON"] == CUT_SEASON) & (full["ROUND"] <= CUT_ROUND)
+    )
+    # (LABEL becomes a nullable integer column once the table holds NULLs: compare values)
+    pd.testing.assert_frame_equal(
+        full[up_to_cut].reset_index(drop=True), earlier, check_exact=True, check_dtype=False
+    )

@@ -3,6 +3,9 @@
     Every feature is known before the race starts: form windows end at the previous race and
     standings are those after the previous race of the season. Column names are UPPER_SNAKE so
     that DuckDB and Snowflake return the same names.
+    A race that has qualifying but no results yet (the race of the coming Sunday) has a row per
+    driver too, with FINISH_POSITION and LABEL NULL: that is the row scoring predicts. Its GRID is
+    the qualifying position (Ergast records the starting grid only with the results).
 -#}
 {%- set n = var('form_window') | int -%}
 {%- set driver_window = "partition by driver_id order by season, round rows between " ~ n ~ " preceding and 1 preceding" -%}
@@ -63,6 +66,43 @@ driver_results as (
     where car_rank = 1
 ),
 
+-- the entries of races that have qualifying but no results yet: outcomes unknown (NULL)
+upcoming_entries as (
+    select
+        cast(null as {{ dbt.type_int() }}) as result_id,
+        qualifying.race_id,
+        qualifying.driver_id,
+        qualifying.constructor_id,
+        races.circuit_id,
+        races.season,
+        races.round,
+        races.race_date,
+        {{ age_in_years('drivers.date_of_birth', 'races.race_date') }} as driver_age_years,
+        qualifying.qualifying_position as grid,
+        cast(null as {{ dbt.type_int() }}) as position,
+        cast(null as {{ dbt.type_int() }}) as is_not_classified,
+        cast(null as {{ dbt.type_int() }}) as is_podium,
+        cast(null as {{ dbt.type_int() }}) as scored_points
+
+    from qualifying
+    inner join races on qualifying.race_id = races.race_id
+    left join drivers on qualifying.driver_id = drivers.driver_id
+    where not exists (select 1 from results where results.race_id = qualifying.race_id)
+),
+
+-- every (race, driver) to describe: run races from their results, upcoming ones from qualifying
+entries as (
+    select
+        result_id, race_id, driver_id, constructor_id, circuit_id, season, round, race_date,
+        driver_age_years, grid, position, is_not_classified, is_podium, scored_points
+    from driver_results
+    union all
+    select
+        result_id, race_id, driver_id, constructor_id, circuit_id, season, round, race_date,
+        driver_age_years, grid, position, is_not_classified, is_podium, scored_points
+    from upcoming_entries
+),
+
 -- the driver's form over the previous N races (any season), and experience
 driver_form as (
     select
@@ -72,11 +112,12 @@ driver_form as (
         avg(1.0 * is_not_classified) over ({{ driver_window }}) as driver_dnf_rate,
         avg(1.0 * is_podium) over ({{ driver_window }}) as driver_podium_rate,
         avg(1.0 * scored_points) over ({{ driver_window }}) as driver_points_rate,
-        count(*) over ({{ driver_history }}) as driver_races_before,
+        -- result_id: races run, so an upcoming race never counts as one before the next
+        count(result_id) over ({{ driver_history }}) as driver_races_before,
         avg(position) over ({{ circuit_history }}) as driver_circuit_avg_finish_before,
-        count(*) over ({{ circuit_history }}) as driver_circuit_races_before
+        count(result_id) over ({{ circuit_history }}) as driver_circuit_races_before
 
-    from driver_results
+    from entries
 ),
 
 -- each constructor's race, all its cars together
@@ -93,6 +134,11 @@ constructor_races as (
         sum(case when position between 1 and 3 then 1 else 0 end) as n_podiums
 
     from results
+    group by race_id, constructor_id, season, round
+    union all
+    -- an upcoming race's constructors, so that their form reaches its rows (no outcomes yet)
+    select race_id, constructor_id, season, round, 0, 0, null, null, null
+    from upcoming_entries
     group by race_id, constructor_id, season, round
 ),
 
@@ -114,21 +160,21 @@ constructor_form as (
 features as (
     select
         ---------- keys and context
-        driver_results.race_id as RACE_ID,
-        driver_results.driver_id as DRIVER_ID,
-        driver_results.constructor_id as CONSTRUCTOR_ID,
-        driver_results.circuit_id as CIRCUIT_ID,
-        driver_results.season as SEASON,
-        driver_results.round as ROUND,
-        driver_results.race_date as RACE_DATE,
+        entries.race_id as RACE_ID,
+        entries.driver_id as DRIVER_ID,
+        entries.constructor_id as CONSTRUCTOR_ID,
+        entries.circuit_id as CIRCUIT_ID,
+        entries.season as SEASON,
+        entries.round as ROUND,
+        entries.race_date as RACE_DATE,
         races.circuit_ref as CIRCUIT_REF,
         constructors.constructor_ref as CONSTRUCTOR_REF,
         drivers.driver_ref as DRIVER_REF,
 
         ---------- starting position
-        driver_results.grid as GRID,
+        entries.grid as GRID,
         qualifying.qualifying_position as QUALIFYING_POSITION,
-        driver_results.driver_age_years as DRIVER_AGE_YEARS,
+        entries.driver_age_years as DRIVER_AGE_YEARS,
 
         ---------- form over the previous N races (var form_window; the names keep _LAST_5)
         driver_form.driver_avg_finish as DRIVER_AVG_FINISH_LAST_5,
@@ -155,37 +201,38 @@ features as (
         pit_stops.pit_stop_count as PIT_STOPS_IN_RACE,
         {% endif %}
 
-        ---------- outcome: never a feature
-        driver_results.position as FINISH_POSITION,
+        ---------- outcome: never a feature; NULL while the race has not been run
+        entries.position as FINISH_POSITION,
         case
-            when driver_results.position between 1 and 3 then 0
-            when driver_results.position between 4 and 10 then 1
+            when entries.result_id is null then null
+            when entries.position between 1 and 3 then 0
+            when entries.position between 4 and 10 then 1
             else 2
         end as LABEL
 
-    from driver_results
-    inner join races on driver_results.race_id = races.race_id
-    left join drivers on driver_results.driver_id = drivers.driver_id
-    left join constructors on driver_results.constructor_id = constructors.constructor_id
+    from entries
+    inner join races on entries.race_id = races.race_id
+    left join drivers on entries.driver_id = drivers.driver_id
+    left join constructors on entries.constructor_id = constructors.constructor_id
     left join qualifying
-        on driver_results.race_id = qualifying.race_id
-        and driver_results.driver_id = qualifying.driver_id
+        on entries.race_id = qualifying.race_id
+        and entries.driver_id = qualifying.driver_id
     left join driver_form
-        on driver_results.race_id = driver_form.race_id
-        and driver_results.driver_id = driver_form.driver_id
+        on entries.race_id = driver_form.race_id
+        and entries.driver_id = driver_form.driver_id
     left join constructor_form
-        on driver_results.race_id = constructor_form.race_id
-        and driver_results.constructor_id = constructor_form.constructor_id
+        on entries.race_id = constructor_form.race_id
+        and entries.constructor_id = constructor_form.constructor_id
     left join driver_standings
         on races.previous_race_id_in_season = driver_standings.race_id
-        and driver_results.driver_id = driver_standings.driver_id
+        and entries.driver_id = driver_standings.driver_id
     left join constructor_standings
         on races.previous_race_id_in_season = constructor_standings.race_id
-        and driver_results.constructor_id = constructor_standings.constructor_id
+        and entries.constructor_id = constructor_standings.constructor_id
     {% if var('include_post_race_features') %}
     left join pit_stops
-        on driver_results.race_id = pit_stops.race_id
-        and driver_results.driver_id = pit_stops.driver_id
+        on entries.race_id = pit_stops.race_id
+        and entries.driver_id = pit_stops.driver_id
     {% endif %}
 )
 

@@ -79,6 +79,14 @@ def seasons(frame: Any, first: int, last: int) -> Any:
     return frame[frame["SEASON"].between(first, last)]
 
 
+def labelled(frame: Any, label: str) -> Any:
+    """Rows of races already run: upcoming races are in FEATURES with LABEL NULL, to be scored.
+
+    `between` reads the same on pandas and Snowpark frames, and is false for NULL in both.
+    """
+    return frame[frame[label].between(min(CLASS_LABELS), max(CLASS_LABELS))]
+
+
 def to_local(frame: Any) -> pd.DataFrame:
     """A small result as pandas: Snowpark frames have `to_pandas()`, pandas frames are returned."""
     return frame.to_pandas() if hasattr(frame, "to_pandas") else frame

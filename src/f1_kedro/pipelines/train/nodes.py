@@ -28,7 +28,7 @@ def split_by_season(table: Any, params: dict[str, Any]) -> tuple[Any, Any, Any, 
     missing = sorted(set(keep) - set(table.columns))
     if missing:
         raise ValueError(f"model_input_table lacks column(s) {missing}")
-    table = table[keep]
+    table = m.labelled(table[keep], params["label"])
     (t0, t1), (v0, v1), (s0, s1) = (
         m.season_range(params, n) for n in ("train", "validation", "test")
     )

@@ -25,6 +25,7 @@ from tests.faults.conftest import (
 
 PARAMS = {
     "train.seasons.train": [2019, 2021],
+    "train.seasons.backtest": [2021, 2024],  # two seasons before the first: 2019-2020
     "train.search.grid": {"max_depth": [2], "learning_rate": [0.1], "n_estimators": [100]},
 }
 MODEL = "f1_race_outcome"

@@ -99,3 +99,13 @@ def test_should_promote(candidate, champion, policy, expected):
 def test_an_unknown_policy_mode_fails():
     with pytest.raises(ValueError, match="promotion.mode"):
         should_promote({"m": 1}, None, {"mode": "sometimes", "metric": "m"})
+
+
+def test_backtest_metrics_reach_the_registry(trained: dict) -> None:
+    from f1_kedro.pipelines.register.nodes import registry_metrics
+
+    scores = {"rows": 10, "accuracy": 0.7, "macro_f1": 0.6, "log_loss": 0.65, "brier": 0.4}
+    metrics = {**trained["metrics"], "backtest": {"model": scores, "baseline": scores}}
+    flat = registry_metrics(metrics)
+    assert flat["backtest_log_loss"] == 0.65 and flat["backtest_baseline_brier"] == 0.4
+    assert "backtest_rows" not in flat and "test_macro_f1" in flat

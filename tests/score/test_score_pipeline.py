@@ -20,6 +20,7 @@ from tests.conftest import copy_project, run_kedro
 # train on 2019-2021, choose on 2022, test on 2023-2024, with a small grid (as tests/train does)
 PARAMS = {
     "train.seasons.train": [2019, 2021],
+    "train.seasons.backtest": [2021, 2024],  # two seasons before the first: 2019-2020
     "train.search.grid": {"max_depth": [2], "learning_rate": [0.1], "n_estimators": [100]},
 }
 MODEL = "f1_race_outcome"

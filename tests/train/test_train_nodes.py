@@ -120,3 +120,40 @@ def test_grid_rule_and_smoothed_grid_frequencies():
     assert freq[7].tolist() == pytest.approx([1 / 3] * 3)  # unseen slot: uniform
     probs = modeling.baseline_probabilities(freq, pd.Series([1, 25, None]))
     assert probs.sum(axis=1) == pytest.approx([1, 1, 1])
+
+
+def test_brier_and_ranked_probability_scores():
+    y = np.array([0, 2])
+    sure = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    assert modeling.brier_score(y, sure) == 0 and modeling.ranked_probability_score(y, sure) == 0
+    wrong = np.array([[0.0, 1.0, 0.0], [0.0, 1.0, 0.0]])
+    far = np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
+    # ordered classes: "points" for a podium is less wrong than "no points"
+    assert modeling.ranked_probability_score(y, wrong) < modeling.ranked_probability_score(y, far)
+    assert modeling.brier_score(y, wrong) == modeling.brier_score(y, far) == 2.0
+
+
+def test_backtest_scores_each_season_on_a_model_that_never_saw_it(features, params):
+    params = {**params, "seasons": {**params["seasons"], "backtest": [2017, 2020]}}
+    result = nodes.backtest(features, params)
+    assert [s["season"] for s in result["by_season"]] == [2017, 2018, 2019, 2020]
+    for season in result["by_season"]:
+        assert season["fit_seasons"] == [2015, season["season"] - 1]
+        rows = int((features["SEASON"] == season["season"]).sum())
+        assert season["model"]["rows"] == season["baseline"]["rows"] == rows
+        for who in ("model", "baseline"):
+            assert set(season[who]) == {"rows", "accuracy", "macro_f1", "log_loss", "brier", "rps"}
+    assert result["model"]["rows"] == int(features["SEASON"].between(2017, 2020).sum())
+    assert set(result["model_wins_seasons"]) == {"accuracy", "macro_f1", "log_loss", "brier", "rps"}
+    # a season the fit could not have seen: changing its outcomes changes only its own scores
+    flipped = features.copy()
+    flipped.loc[flipped["SEASON"] == 2020, "LABEL"] = 2
+    again = nodes.backtest(flipped, params)
+    assert again["by_season"][:3] == result["by_season"][:3]
+    assert again["by_season"][3] != result["by_season"][3]
+
+
+def test_backtest_needs_two_seasons_before_it(features, params):
+    params = {**params, "seasons": {**params["seasons"], "backtest": [2016, 2020]}}
+    with pytest.raises(ValueError, match="train.seasons.backtest starts at 2016"):
+        nodes.backtest(features, params)

@@ -11,6 +11,7 @@ from tests.features.conftest import ingest
 # The subset has 2019-2024: train on 2019-2021, choose on 2022, test on 2023-2024.
 SUBSET = {
     "train.seasons.train": [2019, 2021],
+    "train.seasons.backtest": [2021, 2024],  # two seasons before the first: 2019-2020
     "train.search.grid": {"max_depth": [2, 3], "learning_rate": [0.1], "n_estimators": [100]},
 }
 
@@ -29,6 +30,12 @@ def test_train_then_register_twice(project: Path, recent_data: Path) -> None:
     assert 0.65 < metrics["baseline"]["accuracy"] < 0.75
     assert (reporting / "confusion_matrix.png").stat().st_size > 0
     assert (reporting / "feature_importance.png").stat().st_size > 0
+    # the rolling-origin backtest, season by season, beside the test window
+    assert [s["season"] for s in metrics["by_season"]] == [2021, 2022, 2023, 2024]
+    assert metrics["backtest"]["model"]["rows"] == sum(
+        s["model"]["rows"] for s in metrics["by_season"]
+    )
+    assert (reporting / "backtest_by_season.png").stat().st_size > 0
 
     run_kedro(project, "register")
     run_kedro(project, "register")

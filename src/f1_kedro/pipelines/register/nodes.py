@@ -20,6 +20,11 @@ def registry_metrics(metrics: dict[str, Any]) -> dict[str, float]:
         for label, scores in block["per_class"].items():
             flat[f"{prefix}_precision_{label}"] = float(scores["precision"])
             flat[f"{prefix}_recall_{label}"] = float(scores["recall"])
+    # the rolling-origin backtest, pooled over its seasons: `backtest_*` and `backtest_baseline_*`
+    for prefix, name in (("backtest", "model"), ("backtest_baseline", "baseline")):
+        for key, value in metrics.get("backtest", {}).get(name, {}).items():
+            if key != "rows":
+                flat[f"{prefix}_{key}"] = float(value)
     return flat
 
 

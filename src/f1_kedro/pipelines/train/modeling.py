@@ -173,6 +173,33 @@ def _grid_slot(grid: pd.Series, max_grid: int) -> np.ndarray:
     return np.clip(g, 0, max_grid).astype(int)
 
 
+def brier_score(y: np.ndarray, proba: np.ndarray) -> float:
+    """Multi-class Brier score: mean squared distance of the probabilities from the outcome."""
+    onehot = np.eye(proba.shape[1])[np.asarray(y, dtype=int)]
+    return float(np.mean(np.sum((proba - onehot) ** 2, axis=1)))
+
+
+def ranked_probability_score(y: np.ndarray, proba: np.ndarray) -> float:
+    """Ranked probability score: the classes are ordered (podium < points < none), so predicting
+    "points" for a podium is less wrong than predicting "no points"; 0 is perfect."""
+    onehot = np.eye(proba.shape[1])[np.asarray(y, dtype=int)]
+    gap = np.cumsum(proba, axis=1)[:, :-1] - np.cumsum(onehot, axis=1)[:, :-1]
+    return float(np.mean(np.sum(gap**2, axis=1) / (proba.shape[1] - 1)))
+
+
+def scores(y: np.ndarray, predicted: np.ndarray, proba: np.ndarray) -> dict[str, float]:
+    """The five numbers the backtest compares model and grid rule on."""
+    labels = sorted(CLASS_LABELS)
+    return {
+        "rows": int(len(y)),
+        "accuracy": float(accuracy_score(y, predicted)),
+        "macro_f1": float(f1_score(y, predicted, labels=labels, average="macro", zero_division=0)),
+        "log_loss": float(log_loss(y, proba, labels=labels)),
+        "brier": brier_score(y, proba),
+        "rps": ranked_probability_score(y, proba),
+    }
+
+
 def classification_metrics(
     y: np.ndarray, predicted: np.ndarray, proba: np.ndarray
 ) -> dict[str, Any]:

@@ -3,12 +3,15 @@
 from kedro.pipeline import Node, Pipeline
 
 from .nodes import (
+    backtest,
     evaluate,
     fit_final_model,
+    plot_backtest,
     plot_confusion_matrices,
     plot_feature_importance,
     search_hyperparameters,
     split_by_season,
+    with_backtest,
 )
 
 
@@ -42,8 +45,26 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "test_rows",
                     "params:train",
                 ],
-                outputs="metrics",
+                outputs="test_metrics",
                 name="evaluate_node",
+            ),
+            Node(
+                backtest,
+                inputs=["model_input_table", "params:train"],
+                outputs="backtest",
+                name="backtest_node",
+            ),
+            Node(
+                with_backtest,
+                inputs=["test_metrics", "backtest"],
+                outputs="metrics",
+                name="add_backtest_to_metrics_node",
+            ),
+            Node(
+                plot_backtest,
+                inputs="backtest",
+                outputs="backtest_plot",
+                name="plot_backtest_node",
             ),
             Node(
                 plot_confusion_matrices,

@@ -36,3 +36,20 @@ def feature_importance(importance: dict[str, float], top: int = 20) -> Figure:
     ax.set_xlabel("importance (gain share)")
     ax.set_title("XGBoost feature importance")
     return fig
+
+
+def backtest_by_season(backtest: dict[str, Any]) -> Figure:
+    """One panel per metric: the model's line and the grid rule's, season by season."""
+    seasons = [s["season"] for s in backtest["by_season"]]
+    metrics = (("accuracy", "higher is better"), ("macro_f1", "higher is better"),
+               ("log_loss", "lower is better"))  # fmt: skip
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), constrained_layout=True)
+    for ax, (key, direction) in zip(axes, metrics, strict=True):
+        for who, style in (("model", "o-"), ("baseline", "s--")):
+            values = [s[who][key] for s in backtest["by_season"]]
+            ax.plot(seasons, values, style, label="XGBoost" if who == "model" else "grid rule")
+        ax.set_title(f"{key.replace('_', ' ')} ({direction})")
+        ax.set_xticks(seasons, [str(s)[2:] for s in seasons])
+        ax.set_xlabel("season scored (fit on all seasons before it)")
+    axes[0].legend()
+    return fig

@@ -22,7 +22,7 @@ run: install
 
 ## The test suite (fails on zero tests collected: pytest exits 5), on two workers: the fixtures are
 ## per process (each worker starts its own fakesnow and moto servers on free ports).
-test: install chromium
+test: install chromium lint
 	.venv/bin/pytest -n 2
 
 # Headless Chromium for the kedro-viz screenshot test (Debian package; needs root or sudo).
@@ -59,5 +59,8 @@ mlflow: install
 bench: install
 	$(PY) bench/run.py
 
+## ruff (lint, with RUF100, and format) over everything Python; `make test` runs it first, so CI fails
+## on a lint error. The import layers (node code imports no engine) are tests/test_layers.py.
 lint: install
-	.venv/bin/ruff check src tests bench
+	.venv/bin/ruff check src tests bench dbt/models
+	.venv/bin/ruff format --check src tests bench dbt/models

@@ -23,6 +23,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from f1_kedro import contracts
+
 if __package__ in (None, ""):  # run as a script: make `bench` importable from the project root
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -37,7 +39,7 @@ RAW_TABLES = (
     "CONSTRUCTOR_STANDINGS",
 )
 PANDAS_TABLE = "FORMULA1.ML.FEATURES_PANDAS"
-KEYS = ["RACE_ID", "DRIVER_ID"]
+KEYS = list(contracts.KEYS)
 
 
 def load_raw_tables(warehouse_dir: Path, post_race: bool = False) -> dict[str, pd.DataFrame]:

@@ -21,7 +21,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `bench` importable from the project root
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.features_pandas import connect_warehouse  # noqa: E402
+from bench.features_pandas import connect_warehouse
 
 FEATURES_MODEL = "model.f1_formula1.features"
 

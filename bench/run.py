@@ -23,10 +23,10 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make `bench` importable from the project root
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.measure import Measurement, measure, summarize  # noqa: E402
-from bench.project import ScratchProject, Stages  # noqa: E402
-from bench.report import RESULTS_DIR, Report  # noqa: E402
-from bench.scale import DEFAULT_DATA_DIR, ensure_scaled  # noqa: E402
+from bench.measure import Measurement, measure, summarize
+from bench.project import ScratchProject, Stages
+from bench.report import RESULTS_DIR, Report
+from bench.scale import DEFAULT_DATA_DIR, ensure_scaled
 
 WHOLE_RUN = "kedro run"
 # Targets from issue 8, for a 2-core machine.

@@ -35,7 +35,7 @@ class RunLockHook:
     def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
         path = Path(run_params.get("project_path") or Path.cwd()) / self._relative_path
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(path, "a+")  # noqa: SIM115 - held for the run, closed in _release
+        handle = open(path, "a+")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -151,7 +151,7 @@ def _stages_of_nodes() -> dict[str, str]:
             if stage in pipelines:
                 for node in pipelines[stage].nodes:
                     stage_of.setdefault(node.name, stage)
-    except Exception:  # noqa: BLE001 - the log loses its stage column, the run goes on
+    except Exception:
         logger.debug("no stage names for the run log", exc_info=True)
     return stage_of
 

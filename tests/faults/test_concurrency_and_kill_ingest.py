@@ -44,7 +44,7 @@ def lap_times_reader(results: list, timeout: float) -> threading.Thread:
         warehouse = DuckDBWarehouse("data/warehouse", lock_timeout=timeout)
         try:
             results.append(len(warehouse.read_table("RAW.FORMULA1.LAP_TIMES")))
-        except Exception as err:  # noqa: BLE001 - the test inspects it
+        except Exception as err:
             results.append(err)
 
     thread = threading.Thread(target=read)

@@ -105,7 +105,7 @@ def test_poisoned_catalog_table_entry_is_refused_when_the_catalog_is_read(
     before = fingerprints(project)
     catalog = {"model_input_table": {"type": "f1_kedro.engines.duckdb.DuckDBTableDataset", **entry}}
     (project / "conf/local/catalog_faults.yml").write_text(yaml.safe_dump(catalog))
-    with pytest.raises(Exception, match="not a plain SQL identifier") as error:  # noqa: PT011
+    with pytest.raises(Exception, match="not a plain SQL identifier") as error:
         run_kedro(project, "train")
     assert (
         isinstance(error.value, InvalidIdentifierError)
@@ -119,7 +119,7 @@ def test_table_names_that_nodes_return_never_reach_sql(tmp_path: Path) -> None:
     """features.feature_table and score.predictions_table come back as BuiltTable: compared with
     the catalog's (checked) name, never executed."""
     dataset = DuckDBTableDataset(table="FORMULA1.ML.FEATURES", directory=str(tmp_path))
-    with pytest.raises(Exception, match="catalog entry is FORMULA1.ML.FEATURES"):  # noqa: PT011
+    with pytest.raises(Exception, match="catalog entry is FORMULA1.ML.FEATURES"):
         dataset.save(BuiltTable("FORMULA1.ML.FEATURES; DROP TABLE FORMULA1.ML.FEATURES"))
     with pytest.raises(InvalidIdentifierError):
         DuckDBWarehouseDataset(directory=str(tmp_path), databases=["RAW", "X' AS Y; --"])

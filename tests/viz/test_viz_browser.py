@@ -51,7 +51,7 @@ UI_STATE = {
 def viz_server(viz_project: Path) -> Iterator[str]:
     """`kedro viz run --no-browser` on a free 127.0.0.1 port; yields its URL."""
     port = free_port()
-    log = open(viz_project / "viz_run.log", "w")  # noqa: SIM115 - closed below
+    log = open(viz_project / "viz_run.log", "w")
     server = subprocess.Popen(
         [KEDRO, "viz", "run", "--no-browser", "--host", "127.0.0.1", "--port", str(port)],
         cwd=viz_project,

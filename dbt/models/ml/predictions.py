@@ -134,7 +134,7 @@ def load_pipeline(content: bytes, location: str) -> Any:
 
     try:
         pipeline = joblib.load(io.BytesIO(content))
-    except Exception as err:  # noqa: BLE001 - any unpickling failure means a damaged artefact
+    except Exception as err:
         raise stage_error(location, err) from err
     if not hasattr(pipeline, "transform"):
         raise stage_error(location, TypeError(f"a {type(pipeline).__name__} has no transform()"))
@@ -199,7 +199,7 @@ def load_mlflow_champion(tracking_uri: str, model_name: str, alias: str) -> tupl
     )
     try:
         return version, mlflow.xgboost.load_model(location or uri)
-    except Exception as err:  # noqa: BLE001 - missing or damaged files of the logged model
+    except Exception as err:
         raise ScoringError(
             f"model artifact {uri} (the {alias!r} version) could not be loaded "
             f"({type(err).__name__}: {err}): {RUN_FIRST}"
@@ -302,7 +302,7 @@ def served_snowflake_version(registry: Any, model_name: str) -> Any:
     """The model's default version (what register marks to serve), or a clear error."""
     try:
         return registry.get_model(model_name).default
-    except Exception as err:  # noqa: BLE001 - the registry raises ValueError/SnowparkSQLException
+    except Exception as err:
         raise ScoringError(
             f"model {model_name!r} has no default version in the Snowflake Model Registry: "
             f"{RUN_FIRST} --env snowflake ({type(err).__name__}: {err})"
@@ -329,7 +329,7 @@ def read_stage(session: Any, location: str) -> bytes:
     try:
         with session.file.get_stream(location) as stream:
             return stream.read()
-    except Exception as err:  # noqa: BLE001 - Snowpark raises several types for a missing file
+    except Exception as err:
         raise stage_error(location, err) from err
 
 

@@ -23,8 +23,12 @@ from snowflake.ml.modeling.pipeline import Pipeline
 from snowflake.ml.modeling.preprocessing import OneHotEncoder, StandardScaler
 from snowflake.ml.modeling.xgboost import XGBClassifier
 
-# Feature columns of FORMULA1.ML.FEATURES (docs/contracts.md, dbt/models/ml/features.sql), all known
-# before the race starts; FINISH_POSITION and LABEL are outcomes and never features.
+from f1_kedro.contracts import CLASS_LABELS, KEYS, PROBA_PREFIX
+
+__all__ = ["CLASS_LABELS", "KEYS", "KNOWN_FEATURES", "PROBA_PREFIX"]  # nodes read them as m.*
+
+# Feature columns of FORMULA1.ML.FEATURES, all known before the race starts: features.sql's columns
+# minus f1_kedro.contracts' context and outcome columns (tests/test_contracts.py ties the two).
 KNOWN_FEATURES = frozenset(
     {
         "CIRCUIT_REF", "CONSTRUCTOR_REF", "DRIVER_REF", "GRID", "QUALIFYING_POSITION",
@@ -36,9 +40,6 @@ KNOWN_FEATURES = frozenset(
         "DRIVER_RACES_BEFORE", "DRIVER_CIRCUIT_RACES_BEFORE", "DRIVER_CIRCUIT_AVG_FINISH_BEFORE",
     }
 )  # fmt: skip
-CLASS_LABELS = {0: "podium", 1: "points", 2: "no_points"}
-PROBA_PREFIX = "PREDICT_PROBA_"
-KEYS = ["RACE_ID", "DRIVER_ID"]
 
 
 def season_range(params: dict[str, Any], name: str) -> tuple[int, int]:
@@ -138,7 +139,7 @@ def predict_probabilities(
     preprocessing: Pipeline, classifier: XGBClassifier, frame: Any, label: str
 ) -> pd.DataFrame:
     """Keys, label and `PREDICT_PROBA_0..2` for the rows of `frame`, as pandas."""
-    columns = KEYS + [label] + [f"{PROBA_PREFIX}{k}" for k in sorted(CLASS_LABELS)]
+    columns = [*KEYS, label, *(f"{PROBA_PREFIX}{k}" for k in sorted(CLASS_LABELS))]
     return to_local(classifier.predict_proba(preprocessing.transform(frame)))[columns]
 
 

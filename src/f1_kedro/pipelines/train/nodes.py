@@ -119,7 +119,7 @@ def backtest(table: Any, params: dict[str, Any]) -> dict[str, Any]:
         best = min(candidates, key=lambda c: c["log_loss"])["hyperparameters"]
         preprocessing, classifier = _fit(fit, best, params)
         scored = m.predict_probabilities(preprocessing, classifier, test, label)
-        scored = scored.merge(test[[*m.KEYS, "GRID"]], on=m.KEYS, validate="one_to_one")
+        scored = scored.merge(test[[*m.KEYS, "GRID"]], on=list(m.KEYS), validate="one_to_one")
         y, proba = scored[label].to_numpy(dtype=int), m.probabilities(scored)
         frequencies = m.grid_class_frequencies(
             m.to_local(fit[["GRID", label]]), label, base["smoothing"], base["max_grid"]
@@ -194,7 +194,9 @@ def evaluate(
     """Model and grid baseline on the same test rows; baseline odds from the fit rows' grid."""
     label, base = params["label"], params["baseline"]
     scored = m.predict_probabilities(preprocessing, classifier, test, label)
-    scored = scored.merge(m.to_local(test[[*m.KEYS, "GRID"]]), on=m.KEYS, validate="one_to_one")
+    scored = scored.merge(
+        m.to_local(test[[*m.KEYS, "GRID"]]), on=list(m.KEYS), validate="one_to_one"
+    )
     y, proba = scored[label].to_numpy(dtype=int), m.probabilities(scored)
     fit_rows = m.to_local(fit[["GRID", label]])
     frequencies = m.grid_class_frequencies(fit_rows, label, base["smoothing"], base["max_grid"])

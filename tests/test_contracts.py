@@ -1,0 +1,61 @@
+"""The copies that cannot import f1_kedro.contracts agree with it (issue 16).
+
+dbt/models/ml/features.sql is SQL and dbt/models/ml/predictions.py runs as a Snowflake stored
+procedure that cannot import project code: both keep literal copies, read here from their text.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from f1_kedro import contracts
+from f1_kedro.pipelines.train.modeling import KNOWN_FEATURES
+
+ROOT = Path(__file__).resolve().parents[1]
+FEATURES_SQL = (ROOT / "dbt/models/ml/features.sql").read_text()
+PREDICTIONS_PY = ROOT / "dbt/models/ml/predictions.py"
+# Known only after the race: built only with the var include_post_race_features, never a feature.
+POST_RACE = {"PIT_STOPS_IN_RACE"}
+
+
+def _literals(path: Path) -> dict[str, object]:
+    """Module-level `NAME = <literal>` assignments of a Python file, without importing it."""
+    values = {}
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            if isinstance(target, ast.Name):
+                try:
+                    values[target.id] = ast.literal_eval(node.value)
+                except ValueError:
+                    pass  # not a literal (e.g. built from other names)
+    return values
+
+
+def _features_columns() -> set[str]:
+    """The UPPER_SNAKE aliases that features.sql's final `features` CTE selects."""
+    body = FEATURES_SQL[FEATURES_SQL.index("features as (") :]
+    return set(re.findall(r"\bas ([A-Z][A-Z0-9_]*)\b", body))
+
+
+def test_scoring_model_keys_and_probability_columns() -> None:
+    literals = _literals(PREDICTIONS_PY)
+    assert literals["KEYS"] == list(contracts.KEYS)
+    assert literals["PROBABILITY_COLUMNS"] == list(contracts.PROBABILITY_COLUMNS)
+
+
+def test_features_sql_labels_positions_as_the_contract_does() -> None:
+    cases = re.findall(r"between (\d+) and (\d+) then (\d)", FEATURES_SQL)
+    assert {int(c): (int(a), int(b)) for a, b, c in cases} == contracts.CLASS_POSITIONS
+    assert re.search(r"else (\d)\s+end as LABEL", FEATURES_SQL).group(1) == str(
+        max(contracts.CLASS_LABELS)
+    )
+
+
+def test_known_features_are_the_feature_tables_columns() -> None:
+    columns = _features_columns()
+    assert set(contracts.KEYS) | set(contracts.OUTCOME_COLUMNS) <= columns
+    expected = columns - set(contracts.CONTEXT_COLUMNS) - set(contracts.OUTCOME_COLUMNS) - POST_RACE
+    assert set(KNOWN_FEATURES) == expected

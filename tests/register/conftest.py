@@ -53,18 +53,19 @@ def register_with(trained: dict[str, Any]) -> Any:
     import copy
 
     from f1_kedro.pipelines.register.nodes import register_model
+    from f1_kedro.pipelines.train.nodes import package_trained_model
 
     def run(registry: Any, macro_f1: float | None = None, mode: str = "if_better") -> dict:
         metrics = copy.deepcopy(trained["metrics"])
         if macro_f1 is not None:
             metrics["model"]["macro_f1"] = macro_f1
-        return register_model(
-            registry,
+        unit = package_trained_model(
             trained["preprocessing_pipeline"],
             trained["classifier"],
             trained["train_summary"],
+            {"best": {}},
             metrics,
-            register_params(mode),
         )
+        return register_model(registry, unit, register_params(mode))
 
     return run

@@ -45,7 +45,7 @@ def test_what_one_pipeline_hands_another_lives_in_snowflake(project: Path, monke
         if any(dataset in other.inputs() for name, other in stages.items() if name != writer)
     }
     # the artefacts the issue names are among them
-    assert {"race_outcome_classifier", "metrics", "registered_model"} <= handed_over
+    assert {"trained_model", "registered_model", "ingest_report"} <= handed_over
     kinds = {name: type(catalog.get(name)).__name__ for name in sorted(handed_over)}
     on_disk = {name: kind for name, kind in kinds.items() if kind not in IN_SNOWFLAKE}
     assert not on_disk, f"handed over through local disk under --env snowflake: {on_disk}"

@@ -28,19 +28,33 @@ def registry_metrics(metrics: dict[str, Any]) -> dict[str, float]:
     return flat
 
 
+def check_one_run(trained_model: dict[str, Any]) -> str:
+    """The run id shared by every part of the train unit; refuses parts of different runs."""
+    ids = {
+        part: trained_model.get(part, {}).get("run_id") for part in ("summary", "metrics", "search")
+    }
+    ids["trained_model"] = trained_model.get("run_id")
+    if None in ids.values() or len(set(ids.values())) != 1:
+        raise ValueError(
+            "trained_model mixes train runs: "
+            + ", ".join(f"{part} run_id={run_id}" for part, run_id in ids.items())
+            + "; run `kedro run --pipeline=train` again, nothing was registered"
+        )
+    return str(ids["trained_model"])
+
+
 def register_model(
-    model_registry: ModelRegistry,
-    preprocessing_pipeline: Any,
-    classifier: Any,
-    train_summary: dict[str, Any],
-    metrics: dict[str, Any],
-    params: dict[str, Any],
+    model_registry: ModelRegistry, trained_model: dict[str, Any], params: dict[str, Any]
 ) -> dict[str, Any]:
     """Register a new version with its metrics and stage artefact; move the champion by policy.
 
-    The champion is read before and moved only after the version is complete, so a run that
-    fails anywhere before the last step leaves the served version as it was.
+    The train unit is checked first (one run id in every part). The champion is read before and
+    moved only after the version is complete, so a run that fails anywhere before the last step
+    leaves the served version as it was.
     """
+    run_id = check_one_run(trained_model)
+    train_summary, metrics = trained_model["summary"], trained_model["metrics"]
+    preprocessing_pipeline, classifier = trained_model["preprocessing"], trained_model["classifier"]
     name = params["model_name"]
     artifacts = ModelArtifacts(
         preprocessing=preprocessing_pipeline,
@@ -56,6 +70,7 @@ def register_model(
         "fit_seasons": train_summary["fit_seasons"],
         "test_seasons": train_summary["test_seasons"],
         "input_columns": train_summary["input_columns"],
+        "train_run_id": run_id,
     }
     version = model_registry.register(name, artifacts, run_params, flat)
     promote = should_promote(flat, champion, params["promotion"])
@@ -68,6 +83,7 @@ def register_model(
     )  # fmt: skip
     return {
         "model_name": name,
+        "train_run_id": run_id,
         "version": version.version,
         "version_name": version.version_name,
         "model_uri": version.model_uri,

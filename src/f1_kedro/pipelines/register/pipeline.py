@@ -10,14 +10,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 register_model,
-                inputs=[
-                    "model_registry",
-                    "preprocessing_pipeline",
-                    "race_outcome_classifier",
-                    "train_summary",
-                    "metrics",
-                    "params:register",
-                ],
+                inputs=["model_registry", "trained_model", "params:register"],
                 outputs="registered_model",
                 name="register_model_node",
             )

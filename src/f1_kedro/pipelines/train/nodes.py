@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import uuid
 from typing import Any
 
 import numpy as np
@@ -227,6 +228,29 @@ def with_backtest(metrics: dict[str, Any], backtest: dict[str, Any]) -> dict[str
     """metrics.json: the test window's numbers as before, plus the backtest season by season."""
     return {**metrics, "backtest": {k: v for k, v in backtest.items() if k != "by_season"},
             "by_season": backtest["by_season"]}  # fmt: skip
+
+
+def package_trained_model(
+    preprocessing: Any,
+    classifier: Any,
+    summary: dict[str, Any],
+    search: dict[str, Any],
+    metrics: dict[str, Any],
+) -> dict[str, Any]:
+    """The run as one unit for register, made only once evaluation and backtest succeeded.
+
+    One run id is stamped into summary, metrics and search: register refuses a unit whose parts
+    disagree, so a model is never registered with another run's numbers.
+    """
+    run_id = uuid.uuid4().hex
+    return {
+        "run_id": run_id,
+        "preprocessing": preprocessing,
+        "classifier": classifier,
+        "summary": {**summary, "run_id": run_id},
+        "metrics": {**metrics, "run_id": run_id},
+        "search": {**search, "run_id": run_id},
+    }
 
 
 def plot_backtest(backtest: dict[str, Any]) -> Figure:

@@ -6,6 +6,7 @@ from .nodes import (
     backtest,
     evaluate,
     fit_final_model,
+    package_trained_model,
     plot_backtest,
     plot_confusion_matrices,
     plot_feature_importance,
@@ -59,6 +60,18 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=["test_metrics", "backtest"],
                 outputs="metrics",
                 name="add_backtest_to_metrics_node",
+            ),
+            Node(
+                package_trained_model,
+                inputs=[
+                    "preprocessing_pipeline",
+                    "race_outcome_classifier",
+                    "train_summary",
+                    "hyperparameter_search",
+                    "metrics",
+                ],
+                outputs="trained_model",
+                name="package_trained_model_node",
             ),
             Node(
                 plot_backtest,

@@ -59,3 +59,95 @@ def test_predictions_frame_rows_sum_to_one(predictions_model: ModuleType) -> Non
     sums = frame[predictions_model.PROBABILITY_COLUMNS].sum(axis=1)
     assert (sums - 1).abs().max() < 1e-12
     assert list(frame.PREDICTED_LABEL) == [2, 0]
+
+
+def test_races_var(predictions_model: ModuleType) -> None:
+    parse = predictions_model.parse_races
+    assert parse("null") == parse("[]") == parse("") == []
+    assert parse('"next"') == "next" and parse("[1122, 1121]") == [1121, 1122]
+    with pytest.raises(predictions_model.ScoringError, match="score_races"):
+        parse('["last"]')
+
+
+FEATURES_SQL = """
+SELECT * FROM (VALUES
+    (1, 7, 2024, 1, 'max', 'rb', 1, 0),
+    (1, 8, 2024, 1, 'lando', 'mcl', 2, 1),
+    (2, 7, 2024, 2, 'max', 'rb', 3, NULL),
+    (2, 8, 2024, 2, 'lando', 'mcl', 1, NULL),
+    (3, 7, 2024, 3, 'max', 'rb', NULL, NULL)
+) AS t(RACE_ID, DRIVER_ID, SEASON, ROUND, DRIVER_REF, CONSTRUCTOR_REF, GRID, LABEL)
+"""
+
+
+@pytest.mark.parametrize(
+    ("races", "seasons", "expected"),
+    [("next", [], {2}), ([1, 3], [], {1, 3}), ([], [2024], {1, 2, 3}), ([], [], {1, 2, 3})],
+)
+def test_selection_on_a_duckdb_relation(
+    predictions_model: ModuleType, races: object, seasons: list[int], expected: set[int]
+) -> None:
+    import duckdb
+
+    features = duckdb.connect().sql(FEATURES_SQL)
+
+    rows = predictions_model.select_duckdb(features, {"races": races, "seasons": seasons})
+
+    assert set(rows.RACE_ID) == expected
+
+
+def test_selection_errors_name_what_is_missing(predictions_model: ModuleType) -> None:
+    import duckdb
+
+    con = duckdb.connect()
+    with pytest.raises(predictions_model.ScoringError, match=r"score_races \[9\]: no feature"):
+        predictions_model.select_duckdb(con.sql(FEATURES_SQL), {"races": [1, 9], "seasons": []})
+    finished = con.sql(f"SELECT * FROM ({FEATURES_SQL}) WHERE LABEL IS NOT NULL")
+    with pytest.raises(predictions_model.ScoringError, match="no race without results"):
+        predictions_model.select_duckdb(finished, {"races": "next", "seasons": []})
+
+
+def test_context_columns_and_label_name(predictions_model: ModuleType) -> None:
+    import duckdb
+
+    rows = duckdb.connect().sql(FEATURES_SQL).filter("RACE_ID IN (1, 2)").df()
+    keys = rows[["RACE_ID", "DRIVER_ID"]]
+    proba = np.array([[0.6, 0.3, 0.1], [0.1, 0.3, 0.6], [0.2, 0.5, 0.3], [0.5, 0.3, 0.2]])
+    scored = predictions_model.predictions_frame(keys, proba, "m", "3")
+
+    table = predictions_model.with_context(scored, rows)
+
+    assert list(table.columns) == predictions_model.TABLE_COLUMNS
+    assert list(table.PREDICTED_LABEL_NAME) == ["podium", "no_points", "points", "podium"]
+    assert list(table.SCORED_BEFORE_RESULT) == [False, False, True, True]
+    assert list(table.DRIVER_REF) == ["max", "lando", "max", "lando"]
+
+
+def test_snowpark_selection_and_context_match_duckdb(predictions_model: ModuleType) -> None:
+    """The Snowflake target's selection and context columns, on Snowpark local testing."""
+    import duckdb
+    from snowflake.snowpark import Session
+    from snowflake.snowpark import functions as F
+
+    local = duckdb.connect().sql(FEATURES_SQL).df().astype({"GRID": "float64", "LABEL": "float64"})
+    session = Session.builder.config("local_testing", True).create()
+    features = session.create_dataframe(local)
+
+    rows, seasons = predictions_model.select_snowpark(features, {"races": "next", "seasons": []})
+    assert seasons == [2024] and sorted(rows.to_pandas().RACE_ID) == [2, 2]
+    scored = predictions_model.predictions_frame(
+        local[local.RACE_ID == 2][["RACE_ID", "DRIVER_ID"]],
+        np.array([[0.2, 0.5, 0.3], [0.5, 0.3, 0.2]]), "m", "3",
+    )  # fmt: skip
+    scored = scored.drop(columns="SCORED_AT")  # local testing has no TIMESTAMP_NTZ from pandas
+    table = predictions_model.with_context_snowpark(
+        session.create_dataframe(scored).with_column("SCORED_AT", F.lit("t")), rows
+    ).to_pandas()
+    expected = predictions_model.with_context(
+        scored.assign(SCORED_AT="t"), local[local.RACE_ID == 2]
+    )
+    assert list(table.columns) == predictions_model.TABLE_COLUMNS
+    assert list(table.sort_values("DRIVER_ID").PREDICTED_LABEL_NAME) == list(
+        expected.sort_values("DRIVER_ID").PREDICTED_LABEL_NAME
+    )
+    assert table.SCORED_BEFORE_RESULT.all()

@@ -17,6 +17,7 @@ from f1_kedro.pipelines.score.nodes import (
 from f1_kedro.tables import BuiltTable
 
 PARAMS = {"seasons": None, "select": ["predictions"], "vars": {}, "predictions_table": "ML.P"}
+TRAIN = {"seasons": {"train": [2019, 2021], "validation": [2022, 2022], "test": [2023, 2024]}}
 
 
 class RecordingDbt:
@@ -58,27 +59,75 @@ def test_bad_seasons_are_refused(value: Any) -> None:
 def test_build_passes_seasons_and_model_name_to_dbt() -> None:
     dbt = RecordingDbt()
     built, report = build_predictions(
-        dbt, {"model_name": "m1"}, {**PARAMS, "seasons": [2023], "vars": {"ml_stage_dir": "s"}}
+        dbt,
+        {"model_name": "m1"},
+        {**PARAMS, "seasons": [2023], "vars": {"ml_stage_dir": "s"}},
+        TRAIN,
     )
 
     assert built == BuiltTable("ML.P")
     assert dbt.calls == [
         {
             "select": ["predictions"],
-            "vars": {"ml_stage_dir": "s", "score_seasons": [2023], "registry_model_name": "m1"},
+            "vars": {
+                "ml_stage_dir": "s",
+                "score_races": [],
+                "score_seasons": [2023],
+                "registry_model_name": "m1",
+                "monitoring_last_n_races": 5,
+                "monitoring_fit_seasons": [2019, 2022],
+            },
         }
     ]
     assert report["seasons_requested"] == [2023]
 
 
+@pytest.mark.parametrize(
+    ("races", "expected"),
+    [("next", "next"), ("NEXT", "next"), (1121, [1121]), ([1122, 1121], [1121, 1122]),
+     ("1121 1122", [1121, 1122]), (["1121"], [1121])],
+)  # fmt: skip
+def test_races_are_next_or_race_ids(races: Any, expected: Any) -> None:
+    dbt = RecordingDbt()
+    _, report = build_predictions(dbt, {"model_name": "m"}, {**PARAMS, "races": races}, TRAIN)
+
+    assert dbt.calls[0]["vars"]["score_races"] == expected == report["races_requested"]
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"races": "last"}, "score.races: 'last' is not 'next' or a race id"),
+        ({"races": []}, "score.races: an empty list"),
+        ({"races": "next", "seasons": [2023]}, "both set"),
+        ({"seasons": "2024-2022"}, "score.seasons"),
+        ({"season": [2023]}, "season\n  Extra inputs are not permitted"),
+    ],
+)
+def test_bad_score_params_are_refused_before_dbt_runs(params: dict, message: str) -> None:
+    dbt = RecordingDbt()
+    with pytest.raises(ValueError, match=message):
+        build_predictions(dbt, {"model_name": "m"}, {**PARAMS, **params}, TRAIN)
+    assert dbt.calls == []
+
+
+# races 1 and 2 scored in this run; race 3 by an earlier run (history kept in the table)
 PREDICTIONS = pd.DataFrame(
     {
-        "RACE_ID": [1, 1, 2],
-        "DRIVER_ID": [7, 8, 7],
-        "PREDICTED_LABEL": [0, 2, 1],
+        "RACE_ID": [1, 1, 2, 3],
+        "DRIVER_ID": [7, 8, 7, 7],
+        "SEASON": [2023, 2023, 2023, 2022],
+        "ROUND": [1, 1, 2, 5],
+        "DRIVER_REF": ["max", "lando", "max", "max"],
+        "CONSTRUCTOR_REF": ["rb", "mcl", "rb", "rb"],
+        "PREDICTED_LABEL": [0, 2, 1, 0],
+        "PREDICTED_LABEL_NAME": ["podium", "no_points", "points", "podium"],
+        "PROB_PODIUM": [0.7, 0.1, 0.3, 0.9],
+        "PROB_POINTS": [0.2, 0.3, 0.5, 0.05],
+        "PROB_NO_POINTS": [0.1, 0.6, 0.2, 0.05],
         "MODEL_NAME": "m",
         "MODEL_VERSION": "4",
-        "SCORED_AT": pd.Timestamp("2026-11-27 12:00:00"),
+        "SCORED_AT": [pd.Timestamp("2026-11-27 12:00:00")] * 3 + [pd.Timestamp("2026-11-01")],
     }
 )
 FEATURES = pd.DataFrame(
@@ -87,6 +136,8 @@ FEATURES = pd.DataFrame(
         "DRIVER_ID": [7, 8, 7, 7],
         "SEASON": [2023, 2023, 2023, 2022],
         "LABEL": [0, 1, 1, 2],
+        "RACE_DATE": pd.to_datetime(["2023-03-05", "2023-03-05", "2023-03-19", "2022-05-01"]),
+        "CIRCUIT_REF": ["bahrain", "bahrain", "jeddah", "imola"],
     }
 )
 
@@ -107,6 +158,10 @@ def test_summary_counts_rows_and_accuracy_of_the_scored_seasons(engine: str) -> 
     assert summary["accuracy"] == pytest.approx(2 / 3)
     assert summary["model_version"] == "4"
     assert summary["predicted_label_counts"] == {"podium": 1, "points": 1, "no_points": 1}
+    first = summary["race_predictions"][0]
+    assert (first["race_id"], first["circuit_ref"], first["date"]) == (1, "bahrain", "2023-03-05")
+    assert [d["driver_ref"] for d in first["top_three"]] == ["max", "lando"]
+    assert first["top_three"][0]["prob_podium"] == pytest.approx(0.7)
 
 
 def test_kedro_run_scores_last() -> None:

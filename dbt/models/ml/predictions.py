@@ -1,4 +1,10 @@
-"""FORMULA1.ML.PREDICTIONS: the served model's predictions for the feature rows of some seasons.
+"""FORMULA1.ML.PREDICTIONS: every prediction of the served model, one row per race, driver, version.
+
+What is scored: var `score_races` ("next": the next race without results that has a grid, or race
+ids) or var `score_seasons` (years; [] = the latest season). Incremental, delete+insert on
+(RACE_ID, DRIVER_ID, MODEL_VERSION): rescoring replaces only those keys, other races and versions
+stay (delete+insert is in the valid strategies of dbt-duckdb 1.11 and dbt-snowflake 1.11, whose
+incremental materializations both list python in supported_languages; see docs/contracts.md).
 
 One model, two engines, dispatched on the dbt target's type (meta `engine`, predictions.yml):
 - duckdb: runs in process. The served version is the MLflow alias `champion` of the registry at
@@ -10,8 +16,7 @@ One model, two engines, dispatched on the dbt target's type (meta `engine`, pred
 
 Self-contained on purpose: a dbt Python model on Snowflake cannot import project code, and dbt
 puts code before this file's in the stored procedure (hence no `from __future__`). dbt
-replaces the table only when this function returns, so a failed scoring leaves the previous
-predictions in place.
+writes only when this function returns, so a failed scoring leaves the previous predictions.
 """
 
 import io
@@ -23,7 +28,8 @@ from typing import Any
 import pandas as pd
 
 KEYS = ["RACE_ID", "DRIVER_ID"]
-# Classes 0, 1, 2 of LABEL (podium, points, no points), in that order.
+# Classes 0, 1, 2 of LABEL (podium, points, no points), in that order (f1_kedro.contracts).
+CLASS_LABELS = {0: "podium", 1: "points", 2: "no_points"}
 PROBABILITY_COLUMNS = ["PROB_PODIUM", "PROB_POINTS", "PROB_NO_POINTS"]
 OUTPUT_COLUMNS = [
     *KEYS,
@@ -33,6 +39,20 @@ OUTPUT_COLUMNS = [
     "MODEL_VERSION",
     "SCORED_AT",
 ]
+# FEATURES columns copied beside each prediction (who, which race) and the table's key.
+CONTEXT_COLUMNS = ["SEASON", "ROUND", "DRIVER_REF", "CONSTRUCTOR_REF"]
+TABLE_COLUMNS = [
+    *KEYS,
+    *CONTEXT_COLUMNS,
+    "PREDICTED_LABEL",
+    "PREDICTED_LABEL_NAME",
+    *PROBABILITY_COLUMNS,
+    "MODEL_NAME",
+    "MODEL_VERSION",
+    "SCORED_AT",
+    "SCORED_BEFORE_RESULT",
+]
+NEXT = "next"
 MANIFEST_FILE = "manifest.json"
 TRAIN_AND_REGISTER = "`kedro run --pipeline=train` then `kedro run --pipeline=register`"
 RUN_FIRST = f"run {TRAIN_AND_REGISTER} first"
@@ -47,7 +67,10 @@ def model(dbt: Any, session: Any) -> Any:
     # the versions that fitted the model (dbt parses this call statically, so literals: a test
     # ties them to conf/snowflake/catalog_register.yml and constraints.txt).
     dbt.config(
-        materialized="table",
+        materialized="incremental",
+        incremental_strategy="delete+insert",
+        unique_key=["RACE_ID", "DRIVER_ID", "MODEL_VERSION"],  # dbt parses literals only
+        on_schema_change="append_new_columns",
         python_version="3.11",
         packages=["snowflake-ml-python==2.6.0", "snowflake-snowpark-python==1.56.0",
                   "xgboost==3.2.0", "scikit-learn==1.9.1", "joblib==1.6.0", "pandas==2.3.3"],
@@ -55,6 +78,7 @@ def model(dbt: Any, session: Any) -> Any:
     settings = {
         "engine": dbt.config.meta_get("engine"),
         "seasons": parse_seasons(dbt.config.meta_get("score_seasons")),
+        "races": parse_races(dbt.config.meta_get("score_races")),
         "model_name": dbt.config.meta_get("registry_model_name"),
         "alias": dbt.config.meta_get("registry_alias"),
         "tracking_uri": dbt.config.meta_get("mlflow_tracking_uri"),
@@ -65,8 +89,10 @@ def model(dbt: Any, session: Any) -> Any:
     }
     features = dbt.ref("features")
     if settings["engine"] == "snowflake":
-        return score_snowflake(features, session, settings)
-    return score_duckdb(features, settings)
+        rows, settings["seasons"] = select_snowpark(features, settings)
+        return with_context_snowpark(score_snowflake(rows, session, settings), rows)
+    rows = select_duckdb(features, settings)
+    return with_context(score_duckdb(rows, settings), rows)
 
 
 # -- both engines --------------------------------------------------------------------------------
@@ -88,6 +114,45 @@ def parse_seasons(value: Any) -> list[int]:
     if not all(str(item).isdigit() for item in items):
         raise ScoringError(f"score_seasons must be a year or a list of years, not {value!r}")
     return sorted({int(item) for item in items})
+
+
+def parse_races(value: Any) -> str | list[int]:
+    """The var `score_races` (JSON text): "next", race ids, or [] (score seasons instead)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value) if value.strip() else None
+        except json.JSONDecodeError as err:
+            raise ScoringError(f"score_races is not 'next' or race ids: {value!r}") from err
+    if value is None:
+        return []
+    if value == NEXT:
+        return NEXT
+    items = value if isinstance(value, (list, tuple)) else [value]
+    if not all(str(item).isdigit() for item in items):
+        raise ScoringError(f"score_races must be 'next' or a list of race ids, not {value!r}")
+    return sorted({int(item) for item in items})
+
+
+def no_next_race_error() -> ScoringError:
+    return ScoringError(
+        "score_races 'next': FORMULA1.ML.FEATURES has no race without results that has a grid; "
+        "ingest the qualifying of the next race (`kedro run --pipeline=ingest` then features)"
+    )
+
+
+def missing_races_error(missing: list[int]) -> ScoringError:
+    return ScoringError(
+        f"score_races {missing}: no feature rows for these race ids in FORMULA1.ML.FEATURES"
+    )
+
+
+def with_context(scored: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """The table's rows: predictions plus who and which race, the label name, result known?"""
+    context = rows[[*KEYS, *CONTEXT_COLUMNS]].astype({k: "int64" for k in KEYS}).copy()
+    context["SCORED_BEFORE_RESULT"] = rows["LABEL"].isna().to_numpy()
+    frame = scored.merge(context, on=KEYS, how="left", validate="one_to_one")
+    frame["PREDICTED_LABEL_NAME"] = frame["PREDICTED_LABEL"].map(CLASS_LABELS)
+    return frame[TABLE_COLUMNS]
 
 
 def scored_at() -> datetime:
@@ -142,12 +207,30 @@ def load_pipeline(content: bytes, location: str) -> Any:
 
 
 # -- duckdb: in process, MLflow registry and a stage folder --------------------------------------
-def score_duckdb(features: Any, settings: dict[str, Any]) -> pd.DataFrame:
-    """Score the feature rows of the seasons (a DuckDB relation) with the MLflow champion."""
+def select_duckdb(features: Any, settings: dict[str, Any]) -> pd.DataFrame:
+    """The feature rows to score (a DuckDB relation in, pandas out), before any model loads."""
+    races = settings["races"]
+    if races == NEXT:
+        upcoming = features.filter("LABEL IS NULL AND GRID IS NOT NULL")
+        first = upcoming.order("SEASON, ROUND").limit(1).project("RACE_ID").fetchall()
+        if not first:
+            raise no_next_race_error()
+        return features.filter(f"RACE_ID = {int(first[0][0])}").df()
+    if races:
+        rows = features.filter(f"RACE_ID IN ({', '.join(str(r) for r in races)})").df()
+        missing = sorted(set(races) - {int(r) for r in rows["RACE_ID"]})
+        if missing:
+            raise missing_races_error(missing)
+        return rows
     seasons = settings["seasons"] or [latest_season_duckdb(features)]
     rows = features.filter(f"SEASON IN ({', '.join(str(int(s)) for s in seasons)})").df()
     if rows.empty:  # before the model loads: say which seasons there are
         raise no_rows_error(seasons, *features.aggregate("min(SEASON), max(SEASON)").fetchall()[0])
+    return rows
+
+
+def score_duckdb(rows: pd.DataFrame, settings: dict[str, Any]) -> pd.DataFrame:
+    """Score the selected feature rows (pandas) with the MLflow champion."""
     model_name = settings["model_name"]
     version, classifier = load_mlflow_champion(
         settings["tracking_uri"], model_name, settings["alias"]
@@ -259,6 +342,42 @@ def predictions_frame(
     frame["MODEL_VERSION"] = str(version)
     frame["SCORED_AT"] = pd.Timestamp(scored_at())
     return frame[OUTPUT_COLUMNS].reset_index(drop=True)
+
+
+# -- snowflake: selection and context around score_snowflake (which scores seasons) ------------
+def select_snowpark(features: Any, settings: dict[str, Any]) -> tuple[Any, list[int]]:
+    """The rows to score and their seasons, so that score_snowflake's season filter keeps them."""
+    from snowflake.snowpark import functions as F
+
+    races = settings["races"]
+    if not races:
+        return features, settings["seasons"]
+    if races == NEXT:
+        upcoming = features.filter(F.col("LABEL").is_null() & F.col("GRID").is_not_null())
+        first = upcoming.sort("SEASON", "ROUND").limit(1).select("RACE_ID").collect()
+        if not first:
+            raise no_next_race_error()
+        races = [int(first[0][0])]
+    rows = features.filter(F.col("RACE_ID").isin(races))
+    found = rows.select("RACE_ID", "SEASON").distinct().collect()
+    missing = sorted(set(races) - {int(r[0]) for r in found})
+    if missing:
+        raise missing_races_error(missing)
+    return rows, sorted({int(r[1]) for r in found})
+
+
+def with_context_snowpark(scored: Any, rows: Any) -> Any:
+    """with_context on Snowpark frames: the same columns, joined on the keys."""
+    from snowflake.snowpark import functions as F
+
+    context = rows.select(
+        *KEYS, *CONTEXT_COLUMNS, F.col("LABEL").is_null().alias("SCORED_BEFORE_RESULT")
+    )
+    name = F.when(F.col("PREDICTED_LABEL") == 0, F.lit(CLASS_LABELS[0]))
+    name = name.when(F.col("PREDICTED_LABEL") == 1, F.lit(CLASS_LABELS[1]))
+    name = name.otherwise(F.lit(CLASS_LABELS[2]))
+    joined = scored.join(context, on=KEYS, how="left")
+    return joined.with_column("PREDICTED_LABEL_NAME", name).select(*TABLE_COLUMNS)
 
 
 # -- snowflake: in a stored procedure, Snowflake Model Registry and @ML_STAGE --------------------

@@ -10,9 +10,12 @@ import pandas as pd
 from f1_kedro.dbt_runner import DbtBuilder
 from f1_kedro.tables import BuiltTable
 
+from .params import Params
+
 logger = logging.getLogger(__name__)
 
 KEYS = ["RACE_ID", "DRIVER_ID"]
+MAX_RACES_LOGGED = 5  # a season is 20+ races: the summary file lists them all, the log the first
 
 
 def normalise_seasons(value: Any) -> list[int]:
@@ -42,39 +45,44 @@ def _years(token: str) -> range:
 
 
 def build_predictions(
-    dbt_project: DbtBuilder, registered_model: dict[str, Any], params: dict[str, Any]
+    dbt_project: DbtBuilder,
+    registered_model: dict[str, Any],
+    params: dict[str, Any],
+    train_params: dict[str, Any],
 ) -> tuple[BuiltTable, dict[str, Any]]:
-    """Run `dbt build` on the scoring model(s) and their tests for the seasons `params.seasons`.
+    """`dbt build` the scoring models and their tests for `params.races` or `params.seasons`.
 
     The model loads the served version of `registered_model`'s model name; a missing champion or
-    stage artefact fails the build with the model's own message, and the old table stays.
+    stage artefact fails the build with the model's own message, and PREDICTIONS stays as it was.
+    Monitoring compares inputs with train's fit seasons (train's first to validation's last).
     """
-    seasons = normalise_seasons(params.get("seasons"))
+    score = Params.model_validate(params)
+    seasons = train_params["seasons"]
     dbt_vars = {
-        **(params.get("vars") or {}),
-        "score_seasons": seasons,
-        "registry_model_name": registered_model["model_name"],
+        **score.dbt_vars(registered_model["model_name"]),
+        "monitoring_fit_seasons": [int(seasons["train"][0]), int(seasons["validation"][1])],
     }
-    report = dbt_project.build(select=params["select"], vars=dbt_vars)
-    report["seasons_requested"] = seasons or "latest"
-    return BuiltTable(params["predictions_table"]), report
+    report = dbt_project.build(select=score.select, vars=dbt_vars)
+    report["seasons_requested"] = score.seasons or "latest"
+    report["races_requested"] = score.races
+    return BuiltTable(score.predictions_table), report
 
 
 def summarise_predictions(
     predictions: Any, features: Any, dbt_report: dict[str, Any]
 ) -> dict[str, Any]:
-    """Seasons scored, rows, the model version, and accuracy against LABEL where results exist.
+    """This run's predictions: races (circuit, date, predicted top three), model, accuracy.
 
+    This run's rows are those of the latest SCORED_AT (PREDICTIONS keeps every earlier run).
     Works on pandas and Snowpark frames alike: only the scored rows are pulled into pandas.
     """
-    scored = _to_local(predictions)
-    if scored.empty:
-        raise ValueError("the predictions table is empty: nothing was scored")
+    scored = _to_local(_latest_run(predictions))
     wanted = features[features["RACE_ID"].isin([int(r) for r in scored["RACE_ID"].unique()])]
-    truth = _to_local(wanted[[*KEYS, "SEASON", "LABEL"]])
-    rows = scored.merge(truth, on=KEYS, how="left", validate="one_to_one")
+    context = _to_local(wanted[[*KEYS, "LABEL", "RACE_DATE", "CIRCUIT_REF"]])
+    rows = scored.merge(context, on=KEYS, how="left", validate="one_to_one")
     with_results = rows[rows["LABEL"].notna()]
     correct = with_results["PREDICTED_LABEL"].astype(int) == with_results["LABEL"].astype(int)
+    races = [_race_summary(race) for _, race in rows.groupby(["SEASON", "ROUND"], sort=True)]
     summary = {
         "seasons": sorted(int(s) for s in rows["SEASON"].dropna().unique()),
         "rows": int(len(rows)),
@@ -85,6 +93,7 @@ def summarise_predictions(
         "rows_with_results": int(len(with_results)),
         "accuracy": float(correct.mean()) if len(with_results) else None,
         "predicted_label_counts": _label_counts(rows["PREDICTED_LABEL"]),
+        "race_predictions": races,
         "dbt_seconds": dbt_report.get("seconds"),
         "dbt_counts": dbt_report.get("counts"),
     }
@@ -94,7 +103,50 @@ def summarise_predictions(
         summary["seasons"], summary["rows"], summary["races"], summary["model_name"],
         summary["model_version"], accuracy, summary["rows_with_results"],
     )  # fmt: skip
+    for race in races[:MAX_RACES_LOGGED]:
+        top = ", ".join(f"{d['driver_ref']} {d['prob_podium']:.2f}" for d in race["top_three"])
+        logger.info(
+            "%s round %s, %s (race %s) on %s: podium %s",
+            race["season"], race["round"], race["circuit_ref"], race["race_id"], race["date"], top,
+        )  # fmt: skip
     return summary
+
+
+def _latest_run(predictions: Any) -> Any:
+    """The rows of the latest run, filtered where they are (pandas or Snowpark)."""
+    if hasattr(predictions, "to_pandas"):  # Snowpark: max in the warehouse
+        latest = predictions.agg({"SCORED_AT": "max"}).collect()[0][0]
+        latest = None if latest is None else pd.Timestamp(latest).to_pydatetime()  # a literal
+    else:
+        latest = predictions["SCORED_AT"].max()
+    if latest is None or pd.isna(latest):
+        raise ValueError("the predictions table is empty: nothing was scored")
+    return predictions[predictions["SCORED_AT"] == latest]
+
+
+def _race_summary(race: pd.DataFrame) -> dict[str, Any]:
+    """One race: where and when, and the three drivers most likely on the podium."""
+    first = race.iloc[0]
+    top = race.sort_values(["PROB_PODIUM", "DRIVER_ID"], ascending=[False, True]).head(3)
+    return {
+        "race_id": int(first["RACE_ID"]),
+        "season": int(first["SEASON"]),
+        "round": int(first["ROUND"]),
+        "circuit_ref": str(first["CIRCUIT_REF"]),
+        "date": str(pd.Timestamp(first["RACE_DATE"]).date()),
+        "drivers": int(len(race)),
+        "top_three": [
+            {
+                "driver_ref": str(row.DRIVER_REF),
+                "constructor_ref": str(row.CONSTRUCTOR_REF),
+                "predicted_label": str(row.PREDICTED_LABEL_NAME),
+                "prob_podium": round(float(row.PROB_PODIUM), 4),
+                "prob_points": round(float(row.PROB_POINTS), 4),
+                "prob_no_points": round(float(row.PROB_NO_POINTS), 4),
+            }
+            for row in top.itertuples()
+        ],
+    }
 
 
 def _to_local(frame: Any) -> pd.DataFrame:

@@ -1,4 +1,5 @@
-"""The score pipeline: served model version -> FORMULA1.ML.PREDICTIONS (dbt) -> a summary."""
+"""The score pipeline: served version -> PREDICTIONS, PREDICTIONS_LATEST, MODEL_MONITORING (dbt)
+-> a summary."""
 
 from kedro.pipeline import Node, Pipeline
 
@@ -11,7 +12,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 build_predictions,
                 # registered_model orders scoring after register in `kedro run`
-                inputs=["dbt_project", "registered_model", "params:score"],
+                inputs=["dbt_project", "registered_model", "params:score", "params:train"],
                 outputs=["predictions", "dbt_score_report"],
                 name="build_predictions_node",
             ),

@@ -55,8 +55,9 @@ def test_kedro_run_ends_with_predictions_of_the_latest_season(scored: Path) -> N
 
     assert len(frame) == expected > 400
     assert list(frame.columns) == [
-        "RACE_ID", "DRIVER_ID", "PREDICTED_LABEL", "PROB_PODIUM", "PROB_POINTS",
-        "PROB_NO_POINTS", "MODEL_NAME", "MODEL_VERSION", "SCORED_AT",
+        "RACE_ID", "DRIVER_ID", "SEASON", "ROUND", "DRIVER_REF", "CONSTRUCTOR_REF",
+        "PREDICTED_LABEL", "PREDICTED_LABEL_NAME", "PROB_PODIUM", "PROB_POINTS",
+        "PROB_NO_POINTS", "MODEL_NAME", "MODEL_VERSION", "SCORED_AT", "SCORED_BEFORE_RESULT",
     ]  # fmt: skip
     assert set(frame.MODEL_NAME) == {MODEL} and set(frame.MODEL_VERSION) == {"1"}
     report = json.loads((scored / "data/08_reporting/dbt_score_report.json").read_text())
@@ -65,21 +66,39 @@ def test_kedro_run_ends_with_predictions_of_the_latest_season(scored: Path) -> N
     assert summary["seasons"] == [2024] and summary["rows"] == expected
     assert summary["rows_with_results"] == expected
     assert 0.6 < summary["accuracy"] < 0.9
+    bahrain = summary["race_predictions"][0]
+    assert (bahrain["circuit_ref"], bahrain["date"], bahrain["round"]) == (
+        "bahrain",
+        "2024-03-02",
+        1,
+    )
+    assert len(bahrain["top_three"]) == 3 and bahrain["top_three"][0]["prob_podium"] > 0.5
 
 
-def test_rescoring_one_season(scored: Path) -> None:
+def test_rescoring_a_season_leaves_the_others_rows_untouched(scored: Path) -> None:
+    before = predictions(scored)
+
     run_kedro(scored, "score", params={"score.seasons": [2023]})
 
     frame = predictions(scored)
-    seasons = query(
-        scored,
-        "SELECT DISTINCT f.SEASON FROM ML.PREDICTIONS p "
-        "JOIN ML.FEATURES f USING (RACE_ID, DRIVER_ID)",
-    )
     expected = query(scored, "SELECT count(*) AS n FROM ML.FEATURES WHERE SEASON = 2023").n[0]
-    assert list(seasons.SEASON) == [2023] and len(frame) == expected
+    assert (frame.SEASON == 2023).sum() == expected
+    pd.testing.assert_frame_equal(
+        frame[frame.SEASON != 2023].reset_index(drop=True),
+        before[before.SEASON != 2023].reset_index(drop=True),
+    )
     summary = json.loads((scored / "data/08_reporting/score_summary.json").read_text())
-    assert summary["seasons"] == [2023]
+    assert summary["seasons"] == [2023] and summary["rows"] == expected
+
+    run_kedro(scored, "score", params={"score.races": "1121"})  # as --params=score.races=1121
+
+    again = predictions(scored)
+    assert again[again.RACE_ID == 1121].SCORED_AT.nunique() == 1
+    assert again[again.RACE_ID == 1121].SCORED_AT.max() > frame.SCORED_AT.max()
+    pd.testing.assert_frame_equal(
+        again[again.RACE_ID != 1121].reset_index(drop=True),
+        frame[frame.RACE_ID != 1121].reset_index(drop=True),
+    )
 
 
 def test_corrupt_stage_artifact_fails_by_name_and_keeps_the_predictions(scored: Path) -> None:

@@ -66,6 +66,14 @@ def test_kedro_run_ends_with_predictions_of_the_latest_season(scored: Path) -> N
     assert summary["seasons"] == [2024] and summary["rows"] == expected
     assert summary["rows_with_results"] == expected
     assert 0.6 < summary["accuracy"] < 0.9
+    explained = query(scored, "SELECT * FROM ML.PREDICTION_EXPLANATIONS ORDER BY RACE_ID, RANK")
+    assert len(explained) == 5 * len(frame) and set(explained.RANK) == {1, 2, 3, 4, 5}
+    top = explained.pivot_table(
+        index=["RACE_ID", "DRIVER_ID"], columns="RANK", values="CONTRIBUTION"
+    )
+    assert (top[1].abs() >= top[2].abs()).all()
+    monitoring = query(scored, "SELECT LEVEL, count(*) AS n FROM ML.MODEL_MONITORING GROUP BY 1")
+    assert dict(zip(monitoring.LEVEL, monitoring.n, strict=True)) == {"RACE": 24, "SEASON": 1}
     bahrain = summary["race_predictions"][0]
     assert (bahrain["circuit_ref"], bahrain["date"], bahrain["round"]) == (
         "bahrain",

@@ -1,0 +1,69 @@
+"""dbt/models/ml/prediction_explanations.py without dbt: its copies and its top-k logic."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pandas as pd
+import pytest
+
+ML = Path(__file__).resolve().parents[2] / "dbt" / "models" / "ml"
+COPIED = [
+    "ScoringError", "stage_error", "read_manifest", "load_pipeline", "load_mlflow_champion",
+    "load_stage_folder", "read_file", "KEYS", "MANIFEST_FILE", "TRAIN_AND_REGISTER", "RUN_FIRST",
+]  # fmt: skip
+
+
+def definitions(path: Path) -> dict[str, str]:
+    """Top-level functions, classes and constants of a file, as source text."""
+    source = path.read_text()
+    found = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.FunctionDef | ast.ClassDef):
+            found[node.name] = ast.get_source_segment(source, node)
+        elif isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            found[node.targets[0].id] = ast.get_source_segment(source, node)
+    return found
+
+
+@pytest.fixture(scope="module")
+def explanations() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("explanations", ML / "prediction_explanations.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_loaders_are_the_scoring_models_own() -> None:
+    scoring, explaining = (
+        definitions(ML / "predictions.py"),
+        definitions(ML / "prediction_explanations.py"),
+    )
+    for name in COPIED:
+        assert explaining[name] == scoring[name], f"{name} differs from predictions.py's"
+
+
+def test_top_contributions_of_the_predicted_class(explanations: ModuleType) -> None:
+    scored = pd.DataFrame(
+        {"RACE_ID": [1, 1], "DRIVER_ID": [7, 8], "MODEL_NAME": "m", "MODEL_VERSION": "2",
+         "SCORED_AT": pd.Timestamp("2026-11-28"), "PREDICTED_LABEL": [0, 2]}
+    )  # fmt: skip
+    values = pd.DataFrame({"GRID": [1.0, 18.0], "AGE": [26.0, 30.0], "TEAM_x": [1.0, 0.0]})
+    contributions = np.zeros((2, 3, 3))
+    contributions[0, 0] = [0.9, -0.1, 0.3]  # driver 7, class 0: GRID, TEAM_x
+    contributions[1, 2] = [0.2, 0.05, -0.7]  # driver 8, class 2: TEAM_x, GRID
+    contributions[1, 0] = [5.0, 5.0, 5.0]  # another class: ignored
+
+    frame = explanations.top_contributions(scored, values, contributions, top_k=2)
+
+    assert list(frame.columns) == explanations.OUTPUT_COLUMNS
+    assert list(zip(frame.DRIVER_ID, frame.RANK, frame.FEATURE, strict=True)) == [
+        (7, 1, "GRID"), (7, 2, "TEAM_x"), (8, 1, "TEAM_x"), (8, 2, "GRID"),
+    ]  # fmt: skip
+    assert list(frame.CONTRIBUTION) == pytest.approx([0.9, 0.3, -0.7, 0.2])
+    assert list(frame.FEATURE_VALUE) == [1.0, 1.0, 0.0, 18.0]

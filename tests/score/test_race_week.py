@@ -1,0 +1,113 @@
+"""Race week on the embedded engine, on the real data cut after the qualifying of a 2024 race.
+
+Saturday: the data stops after the qualifying of the 2024 Spanish GP (race 1130: its results,
+standings, lap times and pit stops removed); `kedro run` with `score.races=next` predicts it.
+The next week: its results and the Austrian GP's qualifying (race 1131) arrive; ingest, features
+and score (`next` again) predict Austria, and MODEL_MONITORING evaluates Spain.
+One scratch project for the module: one full `kedro run`, then three short pipelines.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from tests.conftest import RACE_LEVEL_TABLES, copy_project, run_kedro, write_subset
+
+SPAIN, AUSTRIA = 1130, 1131  # 2024 rounds 10 and 11
+PARAMS = {
+    "train.seasons.train": [2019, 2021],
+    "train.search.grid": {"max_depth": [2], "learning_rate": [0.1], "n_estimators": [100]},
+}
+
+
+def after_qualifying(folder: Path, race_id: int) -> None:
+    """Remove what a race produces after its qualifying: results, standings, laps, stops."""
+    for name in RACE_LEVEL_TABLES:
+        if name == "qualifying":
+            continue
+        path = folder / f"{name}.csv"
+        lines = path.read_text().splitlines(keepends=True)
+        race_col = next(csv.reader([lines[0]])).index("raceId")
+        kept = [ln for ln in lines[1:] if next(csv.reader([ln]))[race_col] != str(race_id)]
+        path.write_text("".join([lines[0], *kept]))
+
+
+def query(project: Path, sql: str) -> pd.DataFrame:
+    con = duckdb.connect(str(project / "data/warehouse/FORMULA1.duckdb"), read_only=True)
+    try:
+        return con.execute(sql).df()
+    finally:
+        con.close()
+
+
+def summary(project: Path) -> dict:
+    return json.loads((project / "data/08_reporting/score_summary.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def race_week(
+    tmp_path_factory: pytest.TempPathFactory, shared_data: Path
+) -> Iterator[tuple[Path, Path]]:
+    """The project after Saturday's `kedro run`, and the data of the next week."""
+    base = tmp_path_factory.mktemp("race_week")
+    saturday = write_subset(shared_data, base / "saturday", 2019, 2024, last_round=10)
+    after_qualifying(saturday, SPAIN)
+    next_week = write_subset(shared_data, base / "next_week", 2019, 2024, last_round=11)
+    after_qualifying(next_week, AUSTRIA)
+    root = copy_project(base)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(root)
+        run_kedro(
+            root, params={**PARAMS, "ingest.source_uri": str(saturday), "score.races": "next"}
+        )
+        yield root, next_week
+
+
+def test_saturday_predicts_every_driver_on_the_next_grid(race_week: tuple[Path, Path]) -> None:
+    root, _ = race_week
+    grid = query(root, f"SELECT count(*) AS n FROM RAW.QUALIFYING WHERE RACE_ID = {SPAIN}")
+    rows = query(root, "SELECT * FROM ML.PREDICTIONS")
+
+    assert set(rows.RACE_ID) == {SPAIN} and len(rows) == grid.n[0] == 20
+    assert rows.SCORED_BEFORE_RESULT.all() and rows.DRIVER_ID.is_unique
+    race = summary(root)["race_predictions"]
+    assert [(r["race_id"], r["circuit_ref"], r["date"]) for r in race] == [
+        (SPAIN, "catalunya", "2024-06-23")
+    ]
+    assert len(race[0]["top_three"]) == 3
+    spain = query(root, f"SELECT * FROM ML.MODEL_MONITORING WHERE RACE_ID = {SPAIN}")
+    assert list(spain.ROWS_EVALUATED) == [0] and spain.MODEL_ACCURACY.isna().all()
+
+
+def test_after_the_race_monitoring_has_it_and_predictions_keep_it(
+    race_week: tuple[Path, Path],
+) -> None:
+    root, next_week = race_week
+    saturday = query(root, "SELECT * FROM ML.PREDICTIONS ORDER BY DRIVER_ID")
+
+    run_kedro(root, "ingest", params={"ingest.source_uri": str(next_week)})
+    run_kedro(root, "features")
+    run_kedro(root, "score", params={"score.races": "next"})
+
+    rows = query(root, "SELECT * FROM ML.PREDICTIONS ORDER BY DRIVER_ID")
+    assert set(rows.RACE_ID) == {SPAIN, AUSTRIA}
+    pd.testing.assert_frame_equal(
+        rows[rows.RACE_ID == SPAIN].reset_index(drop=True), saturday
+    )  # Saturday's predictions of Spain are still there, as they were
+    spain = query(
+        root, f"SELECT * FROM ML.MODEL_MONITORING WHERE LEVEL = 'RACE' AND RACE_ID = {SPAIN}"
+    ).iloc[0]
+    assert spain.ROWS_EVALUATED == 20
+    for who in ("MODEL", "GRID_RULE"):
+        assert 0 <= spain[f"{who}_ACCURACY"] <= 1 and 0 <= spain[f"{who}_MACRO_F1"] <= 1
+        assert spain[f"{who}_LOG_LOSS"] > 0 and 0 <= spain[f"{who}_BRIER"] <= 2
+    season = query(root, "SELECT * FROM ML.MODEL_MONITORING WHERE LEVEL = 'SEASON'").iloc[0]
+    assert (season.SEASON, season.ROWS_EVALUATED) == (2024, 20)
+    assert summary(root)["race_predictions"][0]["race_id"] == AUSTRIA

@@ -15,8 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
+from sklearn.metrics import accuracy_score, f1_score, log_loss
 
 from tests.conftest import RACE_LEVEL_TABLES, copy_project, run_kedro, write_subset
 
@@ -72,7 +74,7 @@ def race_week(
 
 def test_saturday_predicts_every_driver_on_the_next_grid(race_week: tuple[Path, Path]) -> None:
     root, _ = race_week
-    grid = query(root, f"SELECT count(*) AS n FROM RAW.QUALIFYING WHERE RACE_ID = {SPAIN}")
+    grid = query(root, f"SELECT count(*) AS n FROM STAGING.stg_qualifying WHERE race_id = {SPAIN}")
     rows = query(root, "SELECT * FROM ML.PREDICTIONS")
 
     assert set(rows.RACE_ID) == {SPAIN} and len(rows) == grid.n[0] == 20
@@ -108,6 +110,23 @@ def test_after_the_race_monitoring_has_it_and_predictions_keep_it(
     for who in ("MODEL", "GRID_RULE"):
         assert 0 <= spain[f"{who}_ACCURACY"] <= 1 and 0 <= spain[f"{who}_MACRO_F1"] <= 1
         assert spain[f"{who}_LOG_LOSS"] > 0 and 0 <= spain[f"{who}_BRIER"] <= 2
+    truth = query(
+        root,
+        f"SELECT p.*, f.LABEL, f.GRID FROM ML.PREDICTIONS p JOIN ML.FEATURES f "
+        f"USING (RACE_ID, DRIVER_ID) WHERE RACE_ID = {SPAIN}",
+    )
+    proba = truth[["PROB_PODIUM", "PROB_POINTS", "PROB_NO_POINTS"]].to_numpy()
+    y = truth.LABEL.astype(int).to_numpy()
+    grid = np.where(truth.GRID.between(1, 3), 0, np.where(truth.GRID.between(4, 10), 1, 2))
+    assert spain.MODEL_ACCURACY == pytest.approx(accuracy_score(y, truth.PREDICTED_LABEL))
+    assert spain.MODEL_MACRO_F1 == pytest.approx(
+        f1_score(y, truth.PREDICTED_LABEL, average="macro", labels=[0, 1, 2], zero_division=0)
+    )
+    assert spain.MODEL_LOG_LOSS == pytest.approx(log_loss(y, proba, labels=[0, 1, 2]))
+    assert spain.MODEL_BRIER == pytest.approx(((proba - np.eye(3)[y]) ** 2).sum(axis=1).mean())
+    assert spain.GRID_RULE_MACRO_F1 == pytest.approx(
+        f1_score(y, grid, average="macro", labels=[0, 1, 2], zero_division=0)
+    )
     season = query(root, "SELECT * FROM ML.MODEL_MONITORING WHERE LEVEL = 'SEASON'").iloc[0]
     assert (season.SEASON, season.ROWS_EVALUATED) == (2024, 20)
     assert summary(root)["race_predictions"][0]["race_id"] == AUSTRIA

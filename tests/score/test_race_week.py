@@ -127,6 +127,10 @@ def test_after_the_race_monitoring_has_it_and_predictions_keep_it(
     assert spain.GRID_RULE_MACRO_F1 == pytest.approx(
         f1_score(y, grid, average="macro", labels=[0, 1, 2], zero_division=0)
     )
+    # the warn test fires exactly when the model's macro F1 is below the grid rule's (one race)
+    report = json.loads((root / "data/08_reporting/dbt_score_report.json").read_text())
+    worse = spain.MODEL_MACRO_F1 < spain.GRID_RULE_MACRO_F1
+    assert report["counts"].get("warn", 0) == int(worse)
     season = query(root, "SELECT * FROM ML.MODEL_MONITORING WHERE LEVEL = 'SEASON'").iloc[0]
     assert (season.SEASON, season.ROWS_EVALUATED) == (2024, 20)
     assert summary(root)["race_predictions"][0]["race_id"] == AUSTRIA

@@ -151,3 +151,37 @@ def test_snowpark_selection_and_context_match_duckdb(predictions_model: ModuleTy
         expected.sort_values("DRIVER_ID").PREDICTED_LABEL_NAME
     )
     assert table.SCORED_BEFORE_RESULT.all()
+
+
+def test_rescoring_after_the_result_keeps_the_forecast_flag(predictions_model: ModuleType) -> None:
+    from snowflake.snowpark import Session
+
+    table = pd.DataFrame(
+        {"RACE_ID": [1, 1, 2], "DRIVER_ID": [7, 8, 7], "MODEL_VERSION": ["3", "3", "3"],
+         "SCORED_BEFORE_RESULT": [False, False, True]}
+    )  # fmt: skip
+    existing = pd.DataFrame(
+        {"RACE_ID": [1, 1, 9], "DRIVER_ID": [7, 8, 7], "MODEL_VERSION": ["3", "2", "3"],
+         "SCORED_BEFORE_RESULT": [True, True, False]}
+    )  # fmt: skip
+    expected = [True, False, True]  # (1, 8) was a forecast of version 2, not of version 3
+
+    kept = predictions_model.keep_forecasts(table, existing)
+    assert list(kept.SCORED_BEFORE_RESULT) == expected
+    old = existing.drop(columns="SCORED_BEFORE_RESULT")  # a table from before the column
+    assert list(predictions_model.keep_forecasts(table, old).SCORED_BEFORE_RESULT) == [0, 0, 1]
+
+    session = Session.builder.config("local_testing", True).create()
+    full = table.reindex(columns=predictions_model.TABLE_COLUMNS).fillna(
+        {"SEASON": 2024, "ROUND": 1, "PREDICTED_LABEL": 0}
+    )
+    full = full.astype({"SEASON": "int64", "ROUND": "int64", "PREDICTED_LABEL": "int64"})
+    for column in ("DRIVER_REF", "CONSTRUCTOR_REF", "PREDICTED_LABEL_NAME", "MODEL_NAME"):
+        full[column] = "x"
+    for column in ("PROB_PODIUM", "PROB_POINTS", "PROB_NO_POINTS"):
+        full[column] = 1 / 3
+    full["SCORED_AT"] = "t"
+    snow = predictions_model.keep_forecasts_snowpark(
+        session.create_dataframe(full), session.create_dataframe(existing)
+    ).to_pandas()
+    assert list(snow.sort_values(["RACE_ID", "DRIVER_ID"]).SCORED_BEFORE_RESULT) == expected

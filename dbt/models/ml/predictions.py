@@ -90,9 +90,15 @@ def model(dbt: Any, session: Any) -> Any:
     features = dbt.ref("features")
     if settings["engine"] == "snowflake":
         rows, settings["seasons"] = select_snowpark(features, settings)
-        return with_context_snowpark(score_snowflake(rows, session, settings), rows)
+        table = with_context_snowpark(score_snowflake(rows, session, settings), rows)
+        if dbt.is_incremental:
+            table = keep_forecasts_snowpark(table, session.table(str(dbt.this)))
+        return table
     rows = select_duckdb(features, settings)
-    return with_context(score_duckdb(rows, settings), rows)
+    table = with_context(score_duckdb(rows, settings), rows)
+    if dbt.is_incremental:
+        table = keep_forecasts(table, session.sql(f"SELECT * FROM {dbt.this}").df())
+    return table
 
 
 # -- both engines --------------------------------------------------------------------------------
@@ -153,6 +159,23 @@ def with_context(scored: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
     frame = scored.merge(context, on=KEYS, how="left", validate="one_to_one")
     frame["PREDICTED_LABEL_NAME"] = frame["PREDICTED_LABEL"].map(CLASS_LABELS)
     return frame[TABLE_COLUMNS]
+
+
+def keep_forecasts(table: pd.DataFrame, existing: pd.DataFrame) -> pd.DataFrame:
+    """A key scored before its result stays a forecast when rescored after it (same version).
+
+    The same version on the same (leak-free) features gives the same probabilities, so only the
+    flag needs keeping; without it a rescoring of the season would drop the race from monitoring.
+    """
+    if "SCORED_BEFORE_RESULT" not in existing.columns:  # a table from before the column
+        return table
+    key = [*KEYS, "MODEL_VERSION"]
+    before = existing.loc[existing["SCORED_BEFORE_RESULT"].eq(True), key]
+    before = before.astype({"RACE_ID": "int64", "DRIVER_ID": "int64", "MODEL_VERSION": str})
+    flagged = table[key].merge(before.assign(_KEPT=1), on=key, how="left")["_KEPT"].notna()
+    table = table.copy()
+    table["SCORED_BEFORE_RESULT"] = table["SCORED_BEFORE_RESULT"].to_numpy() | flagged.to_numpy()
+    return table
 
 
 def scored_at() -> datetime:
@@ -378,6 +401,21 @@ def with_context_snowpark(scored: Any, rows: Any) -> Any:
     name = name.otherwise(F.lit(CLASS_LABELS[2]))
     joined = scored.join(context, on=KEYS, how="left")
     return joined.with_column("PREDICTED_LABEL_NAME", name).select(*TABLE_COLUMNS)
+
+
+def keep_forecasts_snowpark(table: Any, existing: Any) -> Any:
+    """keep_forecasts on Snowpark frames."""
+    from snowflake.snowpark import functions as F
+
+    if "SCORED_BEFORE_RESULT" not in existing.columns:
+        return table
+    key = [*KEYS, "MODEL_VERSION"]
+    before = existing.filter(F.col("SCORED_BEFORE_RESULT")).select(
+        *key, F.lit(True).alias("KEPT_FORECAST")
+    )
+    joined = table.join(before, on=key, how="left")
+    flag = F.col("SCORED_BEFORE_RESULT") | F.coalesce(F.col("KEPT_FORECAST"), F.lit(False))
+    return joined.with_column("SCORED_BEFORE_RESULT", flag).select(*TABLE_COLUMNS)
 
 
 # -- snowflake: in a stored procedure, Snowflake Model Registry and @ML_STAGE --------------------

@@ -14,7 +14,8 @@ import pytest
 ML = Path(__file__).resolve().parents[2] / "dbt" / "models" / "ml"
 COPIED = [
     "ScoringError", "stage_error", "read_manifest", "load_pipeline", "load_mlflow_champion",
-    "load_stage_folder", "read_file", "KEYS", "MANIFEST_FILE", "TRAIN_AND_REGISTER", "RUN_FIRST",
+    "ARTIFACTS_FOLDER", "relocated_artifacts", "load_stage_folder", "read_file",
+    "KEYS", "MANIFEST_FILE", "TRAIN_AND_REGISTER", "RUN_FIRST",
 ]  # fmt: skip
 
 
@@ -67,3 +68,15 @@ def test_top_contributions_of_the_predicted_class(explanations: ModuleType) -> N
     ]  # fmt: skip
     assert list(frame.CONTRIBUTION) == pytest.approx([0.9, 0.3, -0.7, 0.2])
     assert list(frame.FEATURE_VALUE) == [1.0, 1.0, 0.0, 18.0]
+
+
+def test_label_names_are_the_contracts() -> None:
+    from f1_kedro import contracts
+
+    tree = ast.parse((ML / "predictions.py").read_text())
+    literal = next(
+        ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "CLASS_LABELS"
+    )
+    assert literal == contracts.CLASS_LABELS

@@ -152,7 +152,7 @@ def explain_snowflake(
     transformed = preprocessing.transform(rows)
     try:
         explained = model_version.run(transformed, function_name="explain").to_pandas()
-    except Exception as err:  # noqa: BLE001 - a version logged without explainability
+    except Exception as err:  # a version logged without explainability
         raise ScoringError(
             f"{model_name} V{version} has no usable `explain` function ({err}): register it "
             "with options={'enable_explainability': True} and sample_input_data"
@@ -218,7 +218,7 @@ def load_pipeline(content: bytes, location: str) -> Any:
 
     try:
         pipeline = joblib.load(io.BytesIO(content))
-    except Exception as err:  # noqa: BLE001 - any unpickling failure means a damaged artefact
+    except Exception as err:
         raise stage_error(location, err) from err
     if not hasattr(pipeline, "transform"):
         raise stage_error(location, TypeError(f"a {type(pipeline).__name__} has no transform()"))
@@ -250,14 +250,42 @@ def load_mlflow_champion(tracking_uri: str, model_name: str, alias: str) -> tupl
             f"{RUN_FIRST} ({err.message if hasattr(err, 'message') else err})"
         ) from err
     uri = f"models:/{model_name}/{version}"
-    mlflow.set_registry_uri(tracking_uri)  # models:/ URIs resolve against the global registry
+    # models:/ URIs resolve against the global registry; the tracking URI too, or MLflow creates
+    # an empty mlflow.db in the working directory when it loads the model.
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(tracking_uri)
+    location = relocated_artifacts(
+        client, client.get_model_version(model_name, version), tracking_uri
+    )
     try:
-        return version, mlflow.xgboost.load_model(uri)
-    except Exception as err:  # noqa: BLE001 - missing or damaged files of the logged model
+        return version, mlflow.xgboost.load_model(location or uri)
+    except Exception as err:
         raise ScoringError(
             f"model artifact {uri} (the {alias!r} version) could not be loaded "
             f"({type(err).__name__}: {err}): {RUN_FIRST}"
         ) from err
+
+
+ARTIFACTS_FOLDER = "mlartifacts"
+
+
+def relocated_artifacts(client: Any, model_version: Any, tracking_uri: str) -> str | None:
+    """The version's files in this project when the stored absolute path is another folder's.
+
+    MLflow stores absolute artefact paths: after the project folder was moved or copied they
+    point at the old place. The part below `mlartifacts/` is re-based beside this registry's file
+    (f1_kedro.engines.mlflow_registry re-bases the store itself the same way). None: load as is.
+    """
+    stored = str(model_version.source or "")
+    if stored.startswith("models:/m-"):  # MLflow 3: the version's files are a logged model's
+        stored = client.get_logged_model(stored.removeprefix("models:/")).artifact_location
+    path = stored.removeprefix("file://")
+    marker = f"/{ARTIFACTS_FOLDER}/"
+    if not tracking_uri.startswith("sqlite:///") or Path(path).exists() or marker not in path:
+        return None
+    database = Path(tracking_uri[len("sqlite:///") :])
+    candidate = database.parent / ARTIFACTS_FOLDER / path.split(marker, 1)[1]
+    return str(candidate) if candidate.exists() else None
 
 
 def load_stage_folder(stage_dir: str, model_name: str, version: str) -> tuple[dict[str, Any], Any]:

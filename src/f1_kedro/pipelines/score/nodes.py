@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from f1_kedro.contracts import CLASS_LABELS, KEYS
 from f1_kedro.dbt_runner import DbtBuilder
 from f1_kedro.tables import BuiltTable
 
@@ -14,7 +15,6 @@ from .params import Params
 
 logger = logging.getLogger(__name__)
 
-KEYS = ["RACE_ID", "DRIVER_ID"]
 MAX_RACES_LOGGED = 5  # a season is 20+ races: the summary file lists them all, the log the first
 
 
@@ -155,6 +155,5 @@ def _to_local(frame: Any) -> pd.DataFrame:
 
 
 def _label_counts(labels: pd.Series) -> dict[str, int]:
-    names = {0: "podium", 1: "points", 2: "no_points"}
     counts = labels.astype(int).value_counts()
-    return {names[k]: int(counts.get(k, 0)) for k in names}
+    return {name: int(counts.get(k, 0)) for k, name in CLASS_LABELS.items()}

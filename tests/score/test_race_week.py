@@ -25,6 +25,7 @@ from tests.conftest import RACE_LEVEL_TABLES, copy_project, run_kedro, write_sub
 SPAIN, AUSTRIA = 1130, 1131  # 2024 rounds 10 and 11
 PARAMS = {
     "train.seasons.train": [2019, 2021],
+    "train.seasons.backtest": [2023, 2023],  # one backtest season: this test is about scoring
     "train.search.grid": {"max_depth": [2], "learning_rate": [0.1], "n_estimators": [100]},
 }
 
@@ -72,12 +73,16 @@ def race_week(
         yield root, next_week
 
 
-def test_saturday_predicts_every_driver_on_the_next_grid(race_week: tuple[Path, Path]) -> None:
+def test_saturday_predicts_every_driver_on_the_next_grid(
+    race_week: tuple[Path, Path], shared_data: Path
+) -> None:
     root, _ = race_week
-    grid = query(root, f"SELECT count(*) AS n FROM STAGING.stg_qualifying WHERE race_id = {SPAIN}")
+    qualifying = pd.read_csv(shared_data / "qualifying.csv")
+    grid = qualifying[qualifying.raceId == SPAIN].driverId
     rows = query(root, "SELECT * FROM ML.PREDICTIONS")
 
-    assert set(rows.RACE_ID) == {SPAIN} and len(rows) == grid.n[0] == 20
+    assert set(rows.RACE_ID) == {SPAIN} and len(rows) == len(grid) == 20
+    assert set(rows.DRIVER_ID) == set(grid)
     assert rows.SCORED_BEFORE_RESULT.all() and rows.DRIVER_ID.is_unique
     race = summary(root)["race_predictions"]
     assert [(r["race_id"], r["circuit_ref"], r["date"]) for r in race] == [

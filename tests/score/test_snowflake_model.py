@@ -29,6 +29,9 @@ FEATURE_ROWS = pd.DataFrame(
         "RACE_ID": [1, 1, 1, 2, 2, 2, 3, 3],
         "DRIVER_ID": [10, 11, 12, 10, 11, 12, 10, 11],
         "SEASON": [2023, 2023, 2023, 2024, 2024, 2024, 2024, 2024],
+        "ROUND": [1, 1, 1, 1, 1, 1, 2, 2],
+        "DRIVER_REF": ["a", "b", "c", "a", "b", "c", "a", "b"],
+        "CONSTRUCTOR_REF": ["t", "u", "v", "t", "u", "v", "t", "u"],
         "GRID": [1, 5, 15, 2, 8, 0, 12, 3],
         "LABEL": [0, 1, 2, 0, 1, 2, 2, 0],
     }
@@ -107,6 +110,7 @@ class FakeDbt:
             }
         )
         self._features = session.create_dataframe(FEATURE_ROWS)
+        self.is_incremental = False  # the first build of PREDICTIONS (incremental since issue 12)
 
     def ref(self, name: str) -> DataFrame:
         assert name == "features"
@@ -157,7 +161,7 @@ def test_scores_the_latest_season_with_the_default_version(
 
     result = predictions_model.model(dbt, session).to_pandas()
 
-    assert list(result.columns) == predictions_model.OUTPUT_COLUMNS
+    assert list(result.columns) == predictions_model.TABLE_COLUMNS
     assert sorted(zip(result.RACE_ID, result.DRIVER_ID, strict=True)) == [
         (2, 10), (2, 11), (2, 12), (3, 10), (3, 11)
     ]  # fmt: skip

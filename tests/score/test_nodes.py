@@ -12,6 +12,7 @@ from f1_kedro.pipeline_registry import register_pipelines
 from f1_kedro.pipelines.score.nodes import (
     build_predictions,
     normalise_seasons,
+    plot_monitoring,
     summarise_predictions,
 )
 from f1_kedro.tables import BuiltTable
@@ -58,7 +59,7 @@ def test_bad_seasons_are_refused(value: Any) -> None:
 
 def test_build_passes_seasons_and_model_name_to_dbt() -> None:
     dbt = RecordingDbt()
-    built, report = build_predictions(
+    built, monitoring, report = build_predictions(
         dbt,
         {"model_name": "m1"},
         {**PARAMS, "seasons": [2023], "vars": {"ml_stage_dir": "s"}},
@@ -66,6 +67,7 @@ def test_build_passes_seasons_and_model_name_to_dbt() -> None:
     )
 
     assert built == BuiltTable("ML.P")
+    assert monitoring == BuiltTable("FORMULA1.ML.MODEL_MONITORING")
     assert dbt.calls == [
         {
             "select": ["predictions"],
@@ -89,7 +91,7 @@ def test_build_passes_seasons_and_model_name_to_dbt() -> None:
 )  # fmt: skip
 def test_races_are_next_or_race_ids(races: Any, expected: Any) -> None:
     dbt = RecordingDbt()
-    _, report = build_predictions(dbt, {"model_name": "m"}, {**PARAMS, "races": races}, TRAIN)
+    *_, report = build_predictions(dbt, {"model_name": "m"}, {**PARAMS, "races": races}, TRAIN)
 
     assert dbt.calls[0]["vars"]["score_races"] == expected == report["races_requested"]
 
@@ -171,5 +173,28 @@ def test_kedro_run_scores_last() -> None:
     pipelines = register_pipelines()
     names = [n.name for n in pipelines["__default__"].nodes]
 
-    assert names[-2:] == ["build_predictions_node", "summarise_predictions_node"]
+    assert set(names[-3:]) == {
+        "build_predictions_node", "summarise_predictions_node", "plot_monitoring_node",
+    }  # fmt: skip
     assert names.index("register_model_node") < names.index("build_predictions_node")
+
+
+def test_monitoring_plot_draws_evaluated_races_and_season_drift() -> None:
+    monitoring = pd.DataFrame(
+        {
+            "LEVEL": ["RACE", "RACE", "SEASON"],
+            "SEASON": [2024, 2024, 2024],
+            "ROUND": [10, 11, None],
+            "ROWS_EVALUATED": [20, 0, 20],
+            "MODEL_MACRO_F1": [0.6, None, 0.6],
+            "GRID_RULE_MACRO_F1": [0.5, None, 0.5],
+            "PSI_GRID": [0.1, 0.2, 0.05],
+            "PSI_DRIVER_AVG_FINISH_LAST_5": [0.3, 0.1, 0.2],
+        }
+    )
+
+    figure = plot_monitoring(monitoring)
+
+    left, right = figure.axes
+    assert [list(line.get_ydata()) for line in left.get_lines()] == [[0.6], [0.5]]
+    assert len(right.patches) == 2  # one season, two inputs

@@ -139,3 +139,4 @@ def test_after_the_race_monitoring_has_it_and_predictions_keep_it(
     season = query(root, "SELECT * FROM ML.MODEL_MONITORING WHERE LEVEL = 'SEASON'").iloc[0]
     assert (season.SEASON, season.ROWS_EVALUATED) == (2024, 20)
     assert summary(root)["race_predictions"][0]["race_id"] == AUSTRIA
+    assert (root / "data/08_reporting/model_monitoring.png").stat().st_size > 10_000

@@ -12,6 +12,7 @@ from f1_kedro.dbt_runner import DbtBuilder
 from f1_kedro.tables import BuiltTable
 
 from .params import Params
+from .plots import monitoring_figure
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ def build_predictions(
     registered_model: dict[str, Any],
     params: dict[str, Any],
     train_params: dict[str, Any],
-) -> tuple[BuiltTable, dict[str, Any]]:
+) -> tuple[BuiltTable, BuiltTable, dict[str, Any]]:
     """`dbt build` the scoring models and their tests for `params.races` or `params.seasons`.
 
     The model loads the served version of `registered_model`'s model name; a missing champion or
@@ -65,7 +66,12 @@ def build_predictions(
     report = dbt_project.build(select=score.select, vars=dbt_vars)
     report["seasons_requested"] = score.seasons or "latest"
     report["races_requested"] = score.races
-    return BuiltTable(score.predictions_table), report
+    return BuiltTable(score.predictions_table), BuiltTable(score.monitoring_table), report
+
+
+def plot_monitoring(monitoring: Any) -> Any:
+    """MODEL_MONITORING as a figure (kedro-viz and data/08_reporting); pandas or Snowpark."""
+    return monitoring_figure(_to_local(monitoring))
 
 
 def summarise_predictions(

@@ -21,6 +21,7 @@ class Params(BaseModel):
     select: list[str] = Field(min_length=1)
     vars: dict[str, Any] = Field(default_factory=dict)
     predictions_table: str
+    monitoring_table: str = "FORMULA1.ML.MODEL_MONITORING"
     # races the `warn` monitoring test looks back over (dbt var monitoring_last_n_races)
     monitoring_last_n_races: int = Field(default=5, ge=1)
 

@@ -3,7 +3,7 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import build_predictions, summarise_predictions
+from .nodes import build_predictions, plot_monitoring, summarise_predictions
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -13,7 +13,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 build_predictions,
                 # registered_model orders scoring after register in `kedro run`
                 inputs=["dbt_project", "registered_model", "params:score", "params:train"],
-                outputs=["predictions", "dbt_score_report"],
+                outputs=["predictions", "model_monitoring", "dbt_score_report"],
                 name="build_predictions_node",
             ),
             Node(
@@ -21,6 +21,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=["predictions", "model_input_table", "dbt_score_report"],
                 outputs="score_summary",
                 name="summarise_predictions_node",
+            ),
+            Node(
+                plot_monitoring,
+                inputs="model_monitoring",
+                outputs="monitoring_plot",
+                name="plot_monitoring_node",
             ),
         ]
     )

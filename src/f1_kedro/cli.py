@@ -74,7 +74,7 @@ def _fail(error: BaseException) -> None:
 def _project_run() -> click.Command:
     params = []
     for option in kedro_run.params:
-        option = copy.copy(option)  # noqa: PLW2901 - Kedro's command stays untouched
+        option = copy.copy(option)  # Kedro's own command stays untouched
         if option.name == "params":
             option.callback = split_params
             option.help = (option.help or "") + " Lists: key=[a,b] (commas inside [] are kept)."

@@ -15,7 +15,7 @@ def _plain_name(value: str) -> str:
 
 def _three_part(value: str) -> str:
     parts = value.split(".")
-    if len(parts) != 3:  # noqa: PLR2004 - DATABASE.SCHEMA.OBJECT
+    if len(parts) != 3:  # DATABASE.SCHEMA.OBJECT
         raise ValueError(f"expected DATABASE.SCHEMA.NAME, got {value!r}")
     for part in parts:
         identifier(part, "name part")

@@ -34,7 +34,7 @@ def closing_summary(catalog: Any, outputs: Iterable[str], last_stage: str | None
         if name in names:
             try:
                 lines.append(describe(catalog.load(name)))
-            except Exception:  # noqa: BLE001 - a summary line is not worth failing a run for
+            except Exception:  # a summary line is not worth failing a run for
                 logger.debug("no summary line for %s", name, exc_info=True)
     lines.extend(_where(catalog, names))
     if last_stage in NEXT_COMMAND:
@@ -71,7 +71,7 @@ def _where(catalog: Any, names: set[str]) -> list[str]:
     for name in sorted(names):
         try:
             description = catalog.get(name)._describe()
-        except Exception:  # noqa: BLE001 - memory datasets and parameters have nothing to show
+        except Exception:  # memory datasets and parameters have nothing to show
             continue
         if description.get("table"):
             tables.append(str(description["table"]))

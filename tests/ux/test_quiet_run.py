@@ -27,7 +27,8 @@ WARNING_LINE = re.compile(r"^\S+:\d+: \w*Warning: ", re.MULTILINE)
 def small_project(recent_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = copy_project(tmp_path_factory.mktemp("quiet"))
     (root / "conf" / "local" / "parameters_small.yml").write_text(
-        f"ingest:\n  source_uri: {recent_data}\ntrain:\n  seasons:\n    train: [2019, 2021]\n"
+        f"ingest:\n  source_uri: {recent_data}\n"
+        "train:\n  seasons:\n    train: [2019, 2021]\n    backtest: [2023, 2024]\n"
     )
     return root
 

@@ -3,7 +3,8 @@
 The layers (folders of dbt/models) and the tables each reads and writes come from dbt's manifest
 (`f1_kedro.dbt_layers`), so kedro-viz draws the dbt lineage RAW -> staging -> intermediate ->
 marts -> FEATURES as it is in the SQL. Every table is a catalog dataset named
-DATABASE.SCHEMA.TABLE (the `{database}.{schema}.{table}` pattern of catalog_features.yml).
+DATABASE__SCHEMA__TABLE (the `{database}__{schema}__{table}` pattern of catalog_features.yml;
+Kedro keeps dots in dataset names for namespaces); kedro-viz shows DATABASE.SCHEMA.TABLE.
 """
 
 from kedro.pipeline import Node, Pipeline
@@ -18,7 +19,7 @@ RAW = "RAW."
 
 
 def _dataset(table: str) -> str:
-    return DATASET_OF_TABLE.get(table, table)
+    return DATASET_OF_TABLE.get(table) or table.replace(".", "__")
 
 
 def create_pipeline(**kwargs) -> Pipeline:

@@ -16,7 +16,7 @@ from kedro_datasets._typing import TablePreview
 from f1_kedro.tables import BuiltTable
 
 
-class TableRefDataset(AbstractDataset[BuiltTable, BuiltTable]):
+class BuiltTableDataset(AbstractDataset[BuiltTable, BuiltTable]):
     """`table` in the warehouse of `dataset` (an engine table dataset's config, without table)."""
 
     def __init__(self, table: str, dataset: dict[str, Any], metadata: dict[str, Any] | None = None):

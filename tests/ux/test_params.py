@@ -131,7 +131,7 @@ def test_a_run_with_a_bad_parameter_stops_before_any_write(project: Path) -> Non
         run_kedro(
             project, "bootstrap", params={"bootstrap.stag": "X", "features.vars.form_window": 0}
         )
-    assert raised.value.problems == [
+    assert sorted(raised.value.problems) == [
         "bootstrap.stag: unknown key",
         "features.vars.form_window: Input should be greater than or equal to 1",
     ]

@@ -39,8 +39,11 @@ viz-build: install
 	$(KEDRO) viz build --include-previews
 
 ## JupyterLab with the "Kedro (f1_kedro)" kernel: notebooks/ get `catalog`, `context`, `pipelines`.
+# The kernel starts in notebooks/: the logging config is named absolutely so its log reads as a
+# run's. Jupyter refuses root without --allow-root (containers run as root), so only then add it.
 jupyter: install
-	$(KEDRO) jupyter lab
+	KEDRO_LOGGING_CONFIG=$(CURDIR)/conf/logging.yml \
+	  $(KEDRO) jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)
 
 ## dbt's docs site on http://127.0.0.1:8081. It reads the built tables: `make run` first.
 dbt-docs: install

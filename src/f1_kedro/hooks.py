@@ -12,6 +12,8 @@ from typing import Any
 
 from kedro.framework.hooks import hook_impl
 
+from f1_kedro.run_summary import closing_summary
+
 logger = logging.getLogger(__name__)
 
 
@@ -115,8 +117,12 @@ class StageTimingHook:
         logger.error("✘ %s: %s failed after %s", self._stage(node), node.name, _seconds(seconds))
 
     @hook_impl
-    def after_pipeline_run(self) -> None:
+    def after_pipeline_run(self, pipeline: Any, catalog: Any) -> None:
         self._summary("Stage timings")
+        last_stage = next((self._stage_of.get(name) for name in reversed(self._durations)), None)
+        lines = closing_summary(catalog, pipeline.all_outputs(), last_stage)
+        if lines:
+            logger.info("Done.\n%s", "\n".join(f"  {line}" for line in lines))
 
     @hook_impl
     def on_pipeline_error(self) -> None:

@@ -5,14 +5,20 @@ The engine is chosen by Kedro environment: `conf/base` is the embedded DuckDB en
 parameters for `kedro run --env snowflake`.
 """
 
+from f1_kedro import quiet
 from f1_kedro.hooks import LazyEngineHook, RunLockHook, StageTimingHook
+from f1_kedro.params import ParamsValidationHook
 
-# Hooks run last-registered first: the Snowflake hook checks credentials before the run lock.
-# It is imported only when the `snowflake` parameters group exists (conf/snowflake).
+quiet.install()  # before Kedro's config loader raises the first known warning
+
+# Hooks run last-registered first: parameters are checked before anything else (nothing written
+# on a bad value), then the Snowflake hook checks credentials, then the run lock is taken.
+# The Snowflake hook is imported only when the `snowflake` parameters group exists (conf/snowflake).
 HOOKS = (
     RunLockHook(),
     StageTimingHook(),
     LazyEngineHook("f1_kedro.engines.snowflake:SnowflakeSessionHook", when_param="snowflake"),
+    ParamsValidationHook(),
 )
 
 CONFIG_LOADER_ARGS = {

@@ -157,3 +157,71 @@ def test_screenshot_is_a_real_picture(rendered: dict[str, Any]) -> None:
         buffer = io.BytesIO()
         image.quantize(colors=128).save(buffer, format="PNG", optimize=True)
         Path(target).write_bytes(buffer.getvalue())
+
+
+# The deep link docs/tools.md gives: the features pipeline, the fact table selected.
+FEATURES_LINK = "/?pid=features&sn=FORMULA1__MARTS__FCT_RESULTS"
+
+
+@pytest.fixture(scope="module")
+def features_view(viz_server: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The features pipeline opened by its deep link: dbt's layers, a table's panel and preview."""
+    with urllib.request.urlopen(f"{viz_server}/api/pipelines/features") as response:
+        view = json.load(response)
+    tasks = [n["name"] for n in view["nodes"] if n["type"] == "task"]
+    # landscape, no sidebar: each dbt layer is one wide row of tables
+    state = {**UI_STATE, "visible": {**UI_STATE["visible"], "sidebar": False}}
+    with headless_chromium(width=2400, height=1300) as browser:
+        browser.get(f"{viz_server}/api/main")
+        browser.script("localStorage.setItem('KedroViz', arguments[0])", json.dumps(state))
+        for link in ("/?pid=features", FEATURES_LINK):
+            browser.get(viz_server + link)
+            browser.wait_until(
+                f"return document.querySelectorAll('.pipeline-node--task').length == {len(tasks)}",
+                timeout=120,
+            )
+            browser.wait_until(_STABLE_LAYOUT, timeout=30)
+            browser.script(
+                "const b = [...document.querySelectorAll('button')]"
+                "  .find(e => e.textContent.trim() === 'Dismiss'); if (b) b.click();"
+            )
+            browser.wait_until(_STABLE_LAYOUT, timeout=30)
+            if link != FEATURES_LINK:  # the whole stage, for the README
+                overview = browser.screenshot()
+        # the side panel of the selected table, with its preview rows
+        browser.wait_until(
+            "return !!document.querySelector('.pipeline-metadata') &&"
+            " document.querySelector('.pipeline-metadata').textContent"
+            "   .includes('FORMULA1.MARTS.FCT_RESULTS')",
+            timeout=60,
+        )
+        browser.wait_until(_STABLE_LAYOUT, timeout=30)
+        png = browser.screenshot()
+        dom = browser.script(
+            "return {panel: document.querySelector('.pipeline-metadata').textContent,"
+            " nodes: [...document.querySelectorAll('.pipeline-node text')].map(e => e.textContent),"
+            " layers: [...document.querySelectorAll('.pipeline-layer-name')]"
+            "   .map(e => e.textContent.trim()).filter(Boolean)}"
+        )
+    folder = tmp_path_factory.mktemp("viz_features")
+    (folder / "selected.png").write_bytes(png)
+    (folder / "overview.png").write_bytes(overview)
+    return {"tasks": tasks, "png": folder / "overview.png", "dom": dom}
+
+
+def test_features_link_shows_dbt_layers_and_a_table(features_view: dict[str, Any]) -> None:
+    dom = features_view["dom"]
+    assert {"raw", "staging", "intermediate", "marts", "model_input"} <= set(dom["layers"]), dom
+    drawn = " ".join(dom["nodes"])
+    for name in ("dbt_staging_node", "dbt_marts_node", "dbt_ml_node"):
+        assert name in drawn, name
+    assert "FORMULA1.MARTS.FCT_RESULTS" in dom["panel"]  # the table's location, not N/A
+    target = os.environ.get("F1_VIZ_FEATURES_SCREENSHOT")
+    if target:  # docs/img/kedro-viz-features.png: the dbt lineage, wide enough to read
+        from PIL import Image
+
+        image = Image.open(features_view["png"]).convert("RGB")
+        image.thumbnail((2000, 2000))
+        buffer = io.BytesIO()
+        image.quantize(colors=128).save(buffer, format="PNG", optimize=True)
+        Path(target).write_bytes(buffer.getvalue())

@@ -13,10 +13,13 @@ from typing import Any
 
 import pytest
 
-# Kedro's data layers, in the order kedro-viz draws them top to bottom.
+# Kedro's data layers, in the order kedro-viz draws them top to bottom; dbt's layers (the schemas
+# FORMULA1.STAGING, INTERMEDIATE, MARTS) sit between raw and the feature table.
 LAYERS = (
     "raw",
+    "staging",
     "intermediate",
+    "marts",
     "primary",
     "feature",
     "model_input",
@@ -29,6 +32,7 @@ RESOURCE_TYPES = ("DuckDBWarehouseDataset", "DbtProjectDataset", "MlflowRegistry
 # What the kedro-viz side panel renders, by dataset class.
 PREVIEW_TYPES = {
     "DuckDBTableDataset": "TablePreview",
+    "BuiltTableDataset": "TablePreview",
     "JSONDataset": "JSONPreview",
     "MatplotlibDataset": "ImagePreview",
 }
@@ -45,7 +49,8 @@ def registered(viz_project: Path) -> dict[str, Any]:
     loader = OmegaConfigLoader(
         conf_source=str(viz_project / "conf"), base_env="base", default_run_env="local"
     )
-    catalog = {k: v for k, v in loader["catalog"].items() if not k.startswith("_")}
+    # entries, not the dataset factory patterns ("FORMULA1__MARTS__{table}") they expand
+    catalog = {k: v for k, v in loader["catalog"].items() if not k.startswith("_") and "{" not in k}
     return {"pipelines": dict(pipelines), "catalog": catalog}
 
 
@@ -143,14 +148,38 @@ def test_dbt_nodes_sit_between_their_inputs_and_the_tables_they_build(
             assert table.get("layer") in LAYERS, table["name"]
             assert max(before) <= LAYERS.index(table["layer"]), (node["name"], table["name"])
         built[node["name"]] = {t["name"] for t in tables}
-    # features: raw tables -> dbt -> the feature table
-    assert built.get("build_features_node") == {"model_input_table"}, built
-    features_inputs = {
-        by_id[e["source"]].get("layer")
+    # features: one node per dbt layer, RAW -> staging -> intermediate -> marts -> FEATURES
+    layer_of = {n["name"]: n.get("layer") for n in main["nodes"] if n["type"] == "data"}
+    assert {layer_of[t] for t in built["dbt_staging_node"]} == {"staging"}
+    assert {layer_of[t] for t in built["dbt_intermediate_node"]} == {"intermediate"}
+    assert {layer_of[t] for t in built["dbt_marts_node"]} == {"marts"}
+    assert built["dbt_ml_node"] == {"model_input_table"}
+    staging_inputs = {
+        by_id[e["source"]]["name"]
         for e in main["edges"]
-        if by_id[e["target"]]["name"] == "build_features_node"
+        if by_id[e["target"]]["name"] == "dbt_staging_node"
     }
-    assert features_inputs - {None} == {"raw"}
+    raw_tables = {n for n in staging_inputs if n.startswith("RAW__FORMULA1__")}
+    assert len(raw_tables) == 14, staging_inputs
+    assert "FORMULA1__MARTS__FCT_RESULTS" in built["dbt_marts_node"]
+
+
+def test_warehouse_tables_show_their_three_part_name(main: dict[str, Any], viz_build: Path) -> None:
+    """The side panel's location of a table is DATABASE.SCHEMA.TABLE, not "N/A"."""
+    tables = {
+        name: node
+        for name, node in _data_nodes(main).items()
+        if node.get("dataset_type", "").endswith("TableDataset")
+    }
+    assert len(tables) >= 14 + 28 - 1  # RAW, every SQL model, the predictions table
+    paths = {}
+    for name, node in tables.items():
+        meta = json.loads((viz_build / "api" / "nodes" / node["id"]).read_text())
+        paths[name] = meta.get("filepath")
+    assert paths["RAW__FORMULA1__RESULTS"] == "RAW.FORMULA1.RESULTS"
+    assert paths["FORMULA1__MARTS__FCT_RESULTS"] == "FORMULA1.MARTS.FCT_RESULTS"
+    assert paths["model_input_table"] == "FORMULA1.ML.FEATURES"
+    assert [n for n, p in paths.items() if not p or p.count(".") != 2] == []
 
 
 def test_tables_metrics_and_plots_have_previews(main: dict[str, Any], viz_build: Path) -> None:

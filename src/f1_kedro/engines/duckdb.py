@@ -291,7 +291,12 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             return False
 
     def _describe(self) -> dict[str, Any]:
-        return {"table": self._table, "directory": str(self._warehouse.directory)}
+        # kedro-viz shows `path` as the dataset's location: the table's three-part name
+        return {
+            "table": self._table,
+            "path": self._table,
+            "directory": str(self._warehouse.directory),
+        }
 
     def preview(self, nrows: int = 10) -> TablePreview:
         """Rows for kedro-viz's preview panel (it picks the panel by this return annotation)."""

@@ -620,7 +620,8 @@ class SnowflakeTableDataset(SnowparkTableDataset):
         return True
 
     def _describe(self) -> dict[str, Any]:
-        return {"table": self._table}
+        # kedro-viz shows `path` as the dataset's location: the table's three-part name
+        return {"table": self._table, "path": self._table}
 
     def preview(self, nrows: int = 10) -> dict[str, Any]:
         """Rows for kedro-viz's preview panel."""

@@ -1,18 +1,55 @@
-"""The features pipeline: raw tables to the ML feature table, in SQL (dbt)."""
+"""The features pipeline: raw tables to the ML feature table, in SQL (dbt), one node per dbt layer.
+
+The layers (folders of dbt/models) and the tables each reads and writes come from dbt's manifest
+(`f1_kedro.dbt_layers`), so kedro-viz draws the dbt lineage RAW -> staging -> intermediate ->
+marts -> FEATURES as it is in the SQL. Every table is a catalog dataset named
+DATABASE__SCHEMA__TABLE (the `{database}__{schema}__{table}` pattern of catalog_features.yml;
+Kedro keeps dots in dataset names for namespaces); kedro-viz shows DATABASE.SCHEMA.TABLE.
+"""
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import build_features
+from f1_kedro.dbt_layers import layers, load_manifest
+
+from .nodes import layer_builder, summarise_dbt_build
+
+# The tables that other pipelines read under their own catalog names.
+DATASET_OF_TABLE = {"FORMULA1.ML.FEATURES": "model_input_table"}
+RAW = "RAW."
+
+
+def _dataset(table: str) -> str:
+    return DATASET_OF_TABLE.get(table) or table.replace(".", "__")
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    return Pipeline(
-        [
+    nodes, reports = [], []
+    for layer in layers(load_manifest()):
+        report = f"dbt_{layer.name}_report"
+        # a layer that reads RAW runs after ingest has loaded it (RAW tables have no producer)
+        after_ingest = ["ingest_report"] if any(t.startswith(RAW) for t in layer.inputs) else []
+        nodes.append(
             Node(
-                build_features,
-                inputs=["dbt_project", "ingest_report", "params:features"],
-                outputs=["model_input_table", "dbt_features_report"],
-                name="build_features_node",
-            ),
-        ]
+                layer_builder(layer.name, layer.outputs),
+                inputs=[
+                    "dbt_project",
+                    "params:features",
+                    *after_ingest,
+                    *map(_dataset, layer.inputs),
+                ],
+                outputs=[*map(_dataset, layer.outputs), report],
+                name=f"dbt_{layer.name}_node",
+                tags=["dbt"],
+            )
+        )
+        reports.append(report)
+    nodes.append(
+        Node(
+            summarise_dbt_build,
+            # ingest_report names the raw source in the report
+            inputs=["ingest_report", *reports],
+            outputs="dbt_features_report",
+            name="summarise_dbt_build_node",
+        )
     )
+    return Pipeline(nodes)

@@ -1,0 +1,138 @@
+"""Parameter schemas: every group of conf/base and conf/snowflake passes, each mistake is named.
+
+The run-level test drives a real KedroSession on a scratch project: a bad parameter stops the run
+before the first node, and nothing is written under data/.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from f1_kedro.params import ParameterError, problems_of, schema_for
+from tests.conftest import PROJECT_ROOT, run_kedro
+
+
+def _group_files(env: str) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for path in sorted((PROJECT_ROOT / "conf" / env).glob("parameters*.yml")):
+        for group, value in (yaml.safe_load(path.read_text()) or {}).items():
+            merged.setdefault(group, {}).update(value)  # soft merge, as settings.py asks
+    return merged
+
+
+BASE = _group_files("base")
+
+
+def _snowflake_params() -> dict[str, Any]:
+    merged = copy.deepcopy(BASE)
+    for group, value in _group_files("snowflake").items():
+        merged.setdefault(group, {}).update(value)
+    return merged
+
+
+@pytest.mark.parametrize("env_params", [BASE, _snowflake_params()], ids=["base", "snowflake"])
+def test_the_shipped_parameters_pass(env_params: dict[str, Any]) -> None:
+    assert problems_of(env_params) == []
+
+
+@pytest.mark.parametrize("group", ["bootstrap", "ingest", "features", "snowflake"])
+def test_my_groups_have_a_schema(group: str) -> None:
+    assert schema_for(group) is not None
+
+
+def _with(group: str, dotted: str, value: Any) -> dict[str, Any]:
+    params = _snowflake_params() if group == "snowflake" else copy.deepcopy(BASE)
+    level = params[group]
+    *parents, leaf = dotted.split(".")
+    for part in parents:
+        level = level[part]
+    level[leaf] = value
+    return {group: params[group]}
+
+
+@pytest.mark.parametrize(
+    ("group", "key", "value", "expected"),
+    [
+        ("features", "vars.form_window", 0, "features.vars.form_window: Input should be greater"),
+        ("features", "vars.form_window", "5", "features.vars.form_window: Input should be a valid"),
+        ("features", "vars.form_windw", 3, "features.vars.form_windw: unknown key"),
+        (
+            "features",
+            "select",
+            "f1_formula1",
+            "features.select: expected a list, got 'f1_formula1'",
+        ),
+        ("features", "select", [], "features.select: List should have at least 1 item"),
+        (
+            "features",
+            "feature_table",
+            "FEATURES",
+            "features.feature_table: expected DATABASE.SCHEMA",
+        ),
+        ("bootstrap", "stage", "ML STAGE", "bootstrap.stage: name 'ML STAGE' is not a plain SQL"),
+        ("bootstrap", "databases", {}, "bootstrap.databases: Dictionary should have at least 1"),
+        (
+            "ingest",
+            "tables.races.columns.year",
+            "INT64",
+            "ingest.tables.races.columns.year: unknown",
+        ),
+        (
+            "ingest",
+            "tables.races.primary_key",
+            ["race_id"],
+            "ingest.tables.races: primary_key names",
+        ),
+        ("ingest", "tables.races.ragged_tail", "yes", "ingest.tables.races.ragged_tail: Input"),
+        (
+            "ingest",
+            "source_uri",
+            "nope://bucket/x",
+            "ingest.source_uri: unsupported protocol 'nope'",
+        ),
+        ("snowflake", "warehouses.loading", "LOAD-ING", "snowflake.warehouses.loading: name"),
+        ("snowflake", "roles.admin", "X", "snowflake.roles.admin: unknown key"),
+    ],
+)
+def test_each_mistake_is_one_named_line(group: str, key: str, value: Any, expected: str) -> None:
+    problems = problems_of(_with(group, key, value))
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(expected), problems
+
+
+def test_unknown_group_is_named() -> None:
+    assert problems_of({"featurs": {"select": ["x"]}}) == [
+        "featurs: unknown parameter group (no pipeline of that name)"
+    ]
+
+
+def test_every_problem_is_listed() -> None:
+    params = _with("features", "vars.form_window", 0)
+    params["features"]["extra"] = 1
+    assert len(problems_of(params)) == 2
+
+
+def test_feature_vars_are_dbt_vars() -> None:
+    """The schema's dbt vars exist in dbt_project.yml (a dbt var cannot import the schema)."""
+    from f1_kedro.pipelines.features.params import DbtVars
+
+    dbt_vars = yaml.safe_load((PROJECT_ROOT / "dbt" / "dbt_project.yml").read_text())["vars"]
+    assert set(DbtVars.model_fields) <= set(dbt_vars)
+    assert set(BASE["features"]["vars"]) == set(DbtVars.model_fields)
+
+
+def test_a_run_with_a_bad_parameter_stops_before_any_write(project: Path) -> None:
+    with pytest.raises(ParameterError) as raised:
+        run_kedro(
+            project, "bootstrap", params={"bootstrap.stag": "X", "features.vars.form_window": 0}
+        )
+    assert sorted(raised.value.problems) == [
+        "bootstrap.stag: unknown key",
+        "features.vars.form_window: Input should be greater than or equal to 1",
+    ]
+    assert not (project / "data").exists() or not any((project / "data").rglob("*.*"))

@@ -1,0 +1,101 @@
+"""Schema of `params:train` (conf/*/parameters_train.yml); see f1_kedro.params.
+
+Types, ranges and the season order are checked here, before any node runs. Whether each named
+feature is a column of FEATURES is checked by the first node, which has the table
+(`modeling.check_params`): importing the model code here would slow every `kedro` command.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, StrictInt, model_validator
+
+from f1_kedro.params import Schema
+from f1_kedro.params_types import NonEmptyText
+
+Season = Annotated[StrictInt, Field(ge=1950, le=2100)]
+Positive = Annotated[float, Field(gt=0)]
+AtLeastOne = Annotated[StrictInt, Field(ge=1)]
+
+
+class SeasonRange(Schema):
+    """`[first, last]`, inclusive."""
+
+    first: Season
+    last: Season
+
+
+def _range(value: object) -> object:
+    if isinstance(value, list | tuple) and len(value) == 2:
+        return {"first": value[0], "last": value[1]}
+    return value
+
+
+class Seasons(Schema):
+    train: SeasonRange
+    validation: SeasonRange
+    test: SeasonRange
+    backtest: SeasonRange
+
+    @model_validator(mode="before")
+    @classmethod
+    def _pairs(cls, data: object) -> object:
+        if isinstance(data, dict):
+            return {key: _range(value) for key, value in data.items()}
+        return data
+
+    @model_validator(mode="after")
+    def _in_time_order(self) -> Seasons:
+        for name in ("train", "validation", "test", "backtest"):
+            r = getattr(self, name)
+            if r.first > r.last:
+                raise ValueError(f"{name} is empty: {r.first} > {r.last}")
+        if not self.train.last < self.validation.first <= self.validation.last < self.test.first:
+            raise ValueError("train < validation < test, without overlap")
+        if self.backtest.first < self.train.first + 2:
+            raise ValueError(
+                f"backtest starts at {self.backtest.first}: it needs two seasons before it from "
+                f"train's first ({self.train.first}) to choose hyperparameters on"
+            )
+        return self
+
+
+class Grid(Schema):
+    """The XGBoost hyperparameters searched; each a non-empty list (one value: a fixed point)."""
+
+    max_depth: Annotated[list[AtLeastOne], Field(min_length=1)] | None = None
+    learning_rate: Annotated[list[Positive], Field(min_length=1)] | None = None
+    n_estimators: Annotated[list[AtLeastOne], Field(min_length=1)] | None = None
+    min_child_weight: Annotated[list[Annotated[float, Field(ge=0)]], Field(min_length=1)] | None = (
+        None
+    )
+    subsample: Annotated[list[Annotated[float, Field(gt=0, le=1)]], Field(min_length=1)] | None = (
+        None
+    )
+    colsample_bytree: (
+        Annotated[list[Annotated[float, Field(gt=0, le=1)]], Field(min_length=1)] | None
+    ) = None
+    reg_lambda: Annotated[list[Annotated[float, Field(ge=0)]], Field(min_length=1)] | None = None
+    reg_alpha: Annotated[list[Annotated[float, Field(ge=0)]], Field(min_length=1)] | None = None
+
+
+class Search(Schema):
+    grid: Grid
+
+
+class Baseline(Schema):
+    smoothing: Annotated[float, Field(ge=0)]
+    max_grid: AtLeastOne
+
+
+class Params(Schema):
+    label: NonEmptyText
+    seasons: Seasons
+    numeric_features: Annotated[list[NonEmptyText], Field(min_length=1)]
+    categorical_features: list[NonEmptyText] = []
+    random_state: StrictInt
+    n_jobs: AtLeastOne
+    fixed_hyperparameters: dict[str, str | int | float | bool] = {}
+    search: Search
+    baseline: Baseline

@@ -98,3 +98,45 @@ def test_spaces_around_header_names_are_stripped(warehouse: DuckDBWarehouse, sou
         columns = [r[0] for r in con.execute("DESCRIBE RAW.FORMULA1.STATUS").fetchall()]
     assert rows == [(1, "Finished"), (2, "Disqualified")]
     assert columns == ["STATUSID", "STATUS"]
+
+
+FULL_DISK = """
+import resource, signal, sys
+from pathlib import Path
+import yaml
+from f1_kedro.engines.duckdb import DuckDBWarehouse
+from f1_kedro.ingest_spec import table_specs
+
+params = yaml.safe_load(open(sys.argv[1]))["ingest"]
+warehouse = DuckDBWarehouse(sys.argv[2])
+limit = warehouse.database_path("RAW").stat().st_size + 200_000
+# The kernel refuses to grow any file past the limit (EFBIG), as a full disk refuses (ENOSPC).
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+warehouse.load_csv_tables(table_specs(params), sys.argv[3])
+"""
+
+
+def test_a_full_disk_during_ingest_names_the_file_and_changes_no_table(
+    warehouse: DuckDBWarehouse, source: Path, recent_data: Path
+) -> None:
+    import subprocess
+    import sys
+
+    warehouse.load_csv_table(STATUS, str(source))
+    done = subprocess.run(
+        [sys.executable, "-c", FULL_DISK]
+        + [str(PROJECT_ROOT / "conf/base/parameters_ingest.yml"), str(warehouse.directory)]
+        + [str(recent_data)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    raw = warehouse.database_path("RAW").resolve()
+    assert done.returncode != 0
+    assert f"WarehouseFileError: cannot write {raw}" in done.stderr, done.stderr[-2000:]
+    assert "File too large" in done.stderr and "No table was changed" in done.stderr
+    with warehouse.connect(read_only=True) as con:
+        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        rows = con.execute("SELECT count(*) FROM RAW.FORMULA1.STATUS").fetchone()[0]
+    assert (tables, rows) == ({"STATUS"}, 2)

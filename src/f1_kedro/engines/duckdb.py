@@ -391,18 +391,28 @@ def _check_files_exist(uris: Mapping[str, str], options: Mapping[str, Any]) -> N
         raise IngestError("\n".join([*missing, "No table was changed."]))
 
 
+# A full disk, a quota, a file-size limit: the OS's words for "this file cannot grow".
+_NO_SPACE = ("No space left on device", "Disk quota exceeded", "File too large")
+_WRITE_FILE = re.compile(r'Could not write file "([^"]+)"')
+
+
 def _is_disk_full(err: BaseException) -> bool:
-    text = str(err)
-    return getattr(err, "errno", None) == errno.ENOSPC or "No space left on device" in text
+    if getattr(err, "errno", None) in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return True
+    return any(words in str(err) for words in _NO_SPACE)
 
 
 def _write_error(where: Path, err: BaseException) -> Exception:
-    """A failed write: a full disk names the folder and says what to free; anything else as is."""
+    """A failed write: a full disk names the file and says what to do; anything else as is."""
     if not _is_disk_full(err):
         return err if isinstance(err, Exception) else RuntimeError(str(err))
+    written = _WRITE_FILE.search(str(err))
+    target = written.group(1) if written else str(Path(where).resolve())
+    reason = next((words for words in _NO_SPACE if words in str(err)), "no space left")
     return WarehouseFileError(
-        f"no space left on the disk of {Path(where).resolve()} while loading the raw tables; "
-        "nothing was changed. Free space (or point TMPDIR elsewhere) and run the ingest again."
+        f"cannot write {target} while replacing the raw tables ({reason}): the disk is full or "
+        "a size limit was reached. No table was changed. Free space there and run "
+        "`kedro run --pipelines=ingest` again."
     )
 
 

@@ -140,3 +140,21 @@ def test_a_full_disk_during_ingest_names_the_file_and_changes_no_table(
         tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         rows = con.execute("SELECT count(*) FROM RAW.FORMULA1.STATUS").fetchone()[0]
     assert (tables, rows) == ({"STATUS"}, 2)
+
+
+def test_the_dbt_project_on_duckdb_refuses_a_missing_warehouse_file(
+    warehouse: DuckDBWarehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from f1_kedro.engines.duckdb import DuckDBDbtProjectDataset
+
+    monkeypatch.chdir(PROJECT_ROOT)  # where dbt/dbt_project.yml is
+    dataset = DuckDBDbtProjectDataset(env={"F1_WAREHOUSE_DIR": str(warehouse.directory)})
+    assert dataset.load().env["F1_WAREHOUSE_DIR"] == str(warehouse.directory)
+    formula1 = warehouse.database_path("FORMULA1")
+    formula1.unlink()
+    # dbt-duckdb would create an empty FORMULA1.duckdb and score on it: refused before dbt starts
+    with pytest.raises(
+        WarehouseFileError, match=rf"{formula1.resolve()} does not exist.*{REBUILD}"
+    ):
+        dataset.load()
+    assert not formula1.exists()

@@ -27,6 +27,7 @@ import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
 from kedro_datasets._typing import TablePreview
 
+from f1_kedro.dbt_runner import DbtProject, DbtProjectDataset
 from f1_kedro.identifiers import identifier, qualified
 from f1_kedro.ingest_spec import IngestError, TableSpec, header_mapping
 
@@ -253,6 +254,18 @@ class DuckDBWarehouseDataset(AbstractDataset[None, DuckDBWarehouse]):
 
     def _describe(self) -> dict[str, Any]:
         return {"directory": str(self._warehouse.directory)}
+
+
+class DuckDBDbtProjectDataset(DbtProjectDataset):
+    """The dbt project on the embedded warehouse: hands it out only when the warehouse files exist
+    and open, because dbt-duckdb would otherwise create an empty FORMULA1.duckdb (score did)."""
+
+    def load(self) -> DbtProject:
+        project = super().load()
+        directory = project.env.get("F1_WAREHOUSE_DIR", "data/warehouse")
+        with DuckDBWarehouse(directory).connect(read_only=True):
+            pass  # a missing or damaged file raises WarehouseFileError naming it
+        return project
 
 
 class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):

@@ -1,8 +1,9 @@
 """SIGKILL in the middle of ingest, a reader and a second run meanwhile, on real DuckDB files.
 
-The kill lands inside one table's load transaction (the new rows are written, not committed): the
-injected pause (inject/sitecustomize.py) stops the run in `_check_primary_key` of the 7th table,
-LAP_TIMES, which runs between `CREATE OR REPLACE TABLE` and `COMMIT`.
+Ingest is all-or-nothing: each table is read into a temporary table and checked, then all 14 are
+replaced in one transaction. The kill lands at the 7th table, LAP_TIMES, at either step (the
+injected pause of inject/sitecustomize.py): in `_check_primary_key` while staging, or in
+`_replace_table` inside the swap transaction, after six tables were replaced but not committed.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from tests.faults.conftest import KedroProcess, start_kedro, table_counts, wareh
 
 TABLES = list(README_ROW_COUNTS)  # the order of conf/base/parameters_ingest.yml
 PAUSE_IN_LOAD = "f1_kedro.engines.duckdb:_check_primary_key"
+PAUSE_IN_SWAP = "f1_kedro.engines.duckdb:_replace_table"
 KILLED_TABLE = 7  # lap_times: the largest table
 
 
@@ -52,8 +54,13 @@ def lap_times_reader(results: list, timeout: float) -> threading.Thread:
     return thread
 
 
-def test_sigkill_mid_load_leaves_every_table_old_or_new_and_the_next_run_succeeds(
-    project: Path, old_data: Path, recent_data: Path, kedro_processes: list[KedroProcess]
+@pytest.mark.parametrize("pause", [PAUSE_IN_LOAD, PAUSE_IN_SWAP], ids=["staging", "swap"])
+def test_sigkill_mid_load_leaves_every_table_old_and_the_next_run_succeeds(
+    project: Path,
+    old_data: Path,
+    recent_data: Path,
+    kedro_processes: list[KedroProcess],
+    pause: str,
 ) -> None:
     run_kedro(project, "bootstrap")
     run_kedro(project, "ingest", params={"ingest.source_uri": str(old_data)})
@@ -63,7 +70,7 @@ def test_sigkill_mid_load_leaves_every_table_old_or_new_and_the_next_run_succeed
 
     writer = start_kedro(
         project, "ingest", {"ingest.source_uri": recent_data},
-        pause=PAUSE_IN_LOAD, pause_call=KILLED_TABLE,
+        pause=pause, pause_call=KILLED_TABLE,
     )  # fmt: skip
     kedro_processes.append(writer)
     writer.wait_for_pause()
@@ -94,9 +101,8 @@ def test_sigkill_mid_load_leaves_every_table_old_or_new_and_the_next_run_succeed
     reader.join(timeout=90)
     assert seen == [old["lap_times"]]
 
-    after_kill = raw_counts(project)
-    loaded_before_kill = TABLES[: KILLED_TABLE - 1]
-    assert after_kill == {t: (new if t in loaded_before_kill else old)[t] for t in TABLES}
+    # All old: the six tables replaced before the kill were never committed.
+    assert raw_counts(project) == old
     with duckdb.connect(str(raw_file), read_only=True) as con:  # nothing half-built left behind
         names = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     assert names == {t.upper() for t in TABLES}

@@ -8,6 +8,7 @@ project is in this module; nodes only see the objects it hands them through the 
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import itertools
 import logging
@@ -15,8 +16,8 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
 from kedro_datasets._typing import TablePreview
 
+from f1_kedro.dbt_runner import DbtProject, DbtProjectDataset
 from f1_kedro.identifiers import identifier, qualified
 from f1_kedro.ingest_spec import IngestError, TableSpec, header_mapping
 
@@ -34,10 +36,18 @@ logger = logging.getLogger(__name__)
 _TYPES = {"INTEGER", "DOUBLE", "VARCHAR", "DATE", "TIME", "BOOLEAN", "BIGINT", "TIMESTAMP"}
 _CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
 _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (.*?\(PID \d+\))")
+# Source URI schemes this engine reads ("" is a local path); fsspec would try any other and fail
+# late with a network error (ftp:// gave a bare socket.gaierror).
+_SOURCE_SCHEMES = ("", "file", "s3", "http", "https")
+_REBUILD = "`kedro run` (everything), or `kedro run --pipelines=bootstrap,ingest,features`"
 
 
 class WarehouseBusyError(DatasetError):
     """Another process holds a warehouse file (DuckDB takes one writer or many readers)."""
+
+
+class WarehouseFileError(DatasetError):
+    """A warehouse file is missing, damaged or cannot be written; the message says what to do."""
 
 
 class DuckDBWarehouse:
@@ -63,18 +73,24 @@ class DuckDBWarehouse:
         return self.directory / f"{identifier(database, 'database')}.duckdb"
 
     @contextmanager
-    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection with every database file attached under its name; closed on exit."""
-        if not read_only:
+    def connect(
+        self, read_only: bool = False, create: bool = False
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection with every database file attached under its name; closed on exit.
+
+        Only `create=True` (bootstrap) makes missing files: any other use of a missing file
+        fails naming it, so no stage ever builds on an empty warehouse that it created itself.
+        """
+        if create:
             self.directory.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(":memory:")
         try:
             for database in self.databases:
                 path = self.database_path(database)
-                if read_only and not path.exists():
-                    raise DatasetError(
-                        f"warehouse file {path} does not exist: "
-                        "run `kedro run --pipeline=bootstrap`"
+                if not create and not path.exists():
+                    raise WarehouseFileError(
+                        f"warehouse file {path.resolve()} does not exist. Build the warehouse "
+                        f"with {_REBUILD}."
                     )
                 self._attach(con, path, database, read_only)
             yield con
@@ -99,7 +115,7 @@ class DuckDBWarehouse:
             except duckdb.IOException as err:
                 holder = _LOCK_HOLDER.search(str(err))
                 if holder is None:
-                    raise
+                    raise _file_error(path, err) from err
                 if time.monotonic() >= deadline:
                     raise WarehouseBusyError(
                         f"warehouse file {path.resolve()} is locked by another process "
@@ -113,7 +129,7 @@ class DuckDBWarehouse:
     def bootstrap(self, layout: Mapping[str, Any]) -> dict[str, Any]:
         """Create the database files, their schemas and the ML stage folder; idempotent."""
         created: dict[str, list[str]] = {}
-        with self.connect() as con:
+        with self.connect(create=True) as con:
             for database, schemas in layout["databases"].items():
                 identifier(database, "database")
                 if database not in self.databases:
@@ -136,59 +152,49 @@ class DuckDBWarehouse:
         source_uri: str,
         storage_options: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Load one CSV into `spec.target` and replace the old table in one transaction.
+        """Load one CSV into `spec.target` (see `load_csv_tables`)."""
+        return self.load_csv_tables([spec], source_uri, storage_options)[spec.name]
 
-        The file is read with the declared columns and types (by name, in whatever order the file
-        has them); any value that does not fit stops the load, and the previous table stays.
+    def load_csv_tables(
+        self,
+        specs: Sequence[TableSpec],
+        source_uri: str,
+        storage_options: Mapping[str, Any] | None = None,
+    ) -> dict[str, dict[str, Any]]:
+        """Load every table's CSV and replace all the tables at once, or none of them.
+
+        First every file is located and its header checked; then each file is read with the
+        declared columns and types (by name, in whatever order the file has them) into a temporary
+        table and checked (rows, primary key); only then are all targets replaced in ONE
+        transaction. Any problem stops the load naming the file, and every table stays as it was.
         """
-        uri = spec.file_uri(source_uri)
-        fs, path = fsspec.core.url_to_fs(uri, **dict(storage_options or {}))
-        with _local_copy(fs, path, uri) as local_path:
-            header = _read_header(local_path, uri)
-            file_columns = header_mapping(spec, header, uri)
-            return self._load_local_csv(spec, local_path, uri, header, file_columns)
-
-    def _load_local_csv(
-        self, spec: TableSpec, path: str, uri: str, header: list[str], file_columns: dict[str, str]
-    ) -> dict[str, Any]:
-        with self.connect() as con:
-            # Types in the file's own column order; columns the spec does not know stay VARCHAR.
-            csv_types = {name: file_columns.get(name, "VARCHAR") for name in header}
-            try:
-                relation = con.read_csv(
-                    path,
-                    header=True,
-                    sep=",",
-                    quotechar='"',
-                    escapechar='"',
-                    na_values=[spec.null_string],
-                    columns=csv_types,
-                    auto_detect=False,
-                    null_padding=spec.ragged_tail,
-                    encoding="utf-8",
-                )
-                relation.create_view("__ingest_source")
-                select = ", ".join(
-                    f'"{name}"::{_type(t)} AS {identifier(name.upper(), "column")}'
-                    for name, t in spec.columns.items()
-                )
+        options = dict(storage_options or {})
+        _check_scheme(source_uri)
+        uris = {spec.name: spec.file_uri(source_uri) for spec in specs}
+        _check_files_exist(uris, options)
+        with ExitStack() as files:
+            sources = {}
+            for spec in specs:
+                uri = uris[spec.name]
+                fs, path = fsspec.core.url_to_fs(uri, **options)
+                local = files.enter_context(_local_copy(fs, path, uri))
+                header = _read_header(local, uri)
+                header_mapping(spec, header, uri)
+                sources[spec.name] = (local, header)
+            with self.connect() as con:
+                results = {
+                    spec.name: _stage_csv(con, spec, uris[spec.name], *sources[spec.name])
+                    for spec in specs
+                }
                 con.begin()
-                con.execute(
-                    f"CREATE OR REPLACE TABLE {spec.target} AS SELECT {select} FROM __ingest_source"
-                )
-                rows = con.execute(f"SELECT count(*) FROM {spec.target}").fetchone()[0]
-                if rows == 0:
-                    raise IngestError(f"{uri}: the file has a header but no rows")
-                _check_primary_key(con, spec, uri, path)
-                con.commit()
-            except IngestError:
-                _rollback(con)
-                raise
-            except duckdb.Error as err:
-                _rollback(con)
-                hint = _column_hint(str(err), path, header)
-                raise IngestError(f"{uri}: {_first_lines(str(err))}{hint}") from err
-        return {"table": spec.target, "source": uri, "rows": int(rows), "rejects": 0}
+                try:
+                    for spec in specs:
+                        _replace_table(con, _staged(spec), spec.target)
+                    con.commit()
+                except duckdb.Error as err:
+                    _rollback(con)
+                    raise _write_error(self.directory, err) from err
+        return results
 
     # -- tables --------------------------------------------------------------------------------
     def read_table(self, table: str, limit: int | None = None) -> pd.DataFrame:
@@ -250,6 +256,18 @@ class DuckDBWarehouseDataset(AbstractDataset[None, DuckDBWarehouse]):
         return {"directory": str(self._warehouse.directory)}
 
 
+class DuckDBDbtProjectDataset(DbtProjectDataset):
+    """The dbt project on the embedded warehouse: hands it out only when the warehouse files exist
+    and open, because dbt-duckdb would otherwise create an empty FORMULA1.duckdb (score did)."""
+
+    def load(self) -> DbtProject:
+        project = super().load()
+        directory = project.env.get("F1_WAREHOUSE_DIR", "data/warehouse")
+        with DuckDBWarehouse(directory).connect(read_only=True):
+            pass  # a missing or damaged file raises WarehouseFileError naming it
+        return project
+
+
 class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
     """A warehouse table as a pandas DataFrame (read through Arrow); saves replace it atomically.
 
@@ -304,6 +322,122 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         return frame.astype(str).to_dict(orient="split")
 
 
+def _staged(spec: TableSpec) -> str:
+    """The temporary table (connection-local, never in the file) that holds a table's new rows."""
+    return f"temp.main.{_staged_name(spec)}"
+
+
+def _staged_name(spec: TableSpec) -> str:
+    return identifier("__LOADING_" + spec.name.upper(), "table")
+
+
+def _stage_csv(
+    con: duckdb.DuckDBPyConnection, spec: TableSpec, uri: str, path: str, header: list[str]
+) -> dict[str, Any]:
+    """Read one CSV into its temporary table and check it; raise naming the file on any problem."""
+    # Header names as the file spells them (stray spaces stripped for matching, kept for reading).
+    in_file = {name.strip(): name for name in header}
+    # Types in the file's own column order; columns the spec does not know stay VARCHAR.
+    csv_types = {name: spec.columns.get(name.strip(), "VARCHAR") for name in header}
+    try:
+        relation = con.read_csv(
+            path,
+            header=True,
+            sep=",",
+            quotechar='"',
+            escapechar='"',
+            na_values=[spec.null_string],
+            columns=csv_types,
+            auto_detect=False,
+            null_padding=spec.ragged_tail,
+            encoding="utf-8",
+        )
+        relation.create_view("__ingest_source")
+        select = ", ".join(
+            f'"{in_file[name]}"::{_type(t)} AS {identifier(name.upper(), "column")}'
+            for name, t in spec.columns.items()
+        )
+        staged = _staged(spec)
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {_staged_name(spec)} AS "
+            f"SELECT {select} FROM __ingest_source"
+        )
+        rows = con.execute(f"SELECT count(*) FROM {staged}").fetchone()[0]
+        if rows == 0:
+            raise IngestError(f"{uri}: the file has a header but no rows")
+        _check_primary_key(con, spec, uri, path, staged)
+    except duckdb.Error as err:
+        if _is_disk_full(err):  # temporary tables spill to DuckDB's temp_directory
+            spill = con.execute("SELECT current_setting('temp_directory')").fetchone()[0]
+            raise _write_error(Path(spill), err) from err
+        hint = _column_hint(str(err), path, header)
+        raise IngestError(f"{uri}: {_first_lines(str(err))}{hint}") from err
+    return {"table": spec.target, "source": uri, "rows": int(rows), "rejects": 0}
+
+
+def _replace_table(con: duckdb.DuckDBPyConnection, staged: str, target: str) -> None:
+    """Inside the caller's transaction: the target becomes the staged rows."""
+    con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {staged}")
+
+
+def _check_scheme(source_uri: str) -> None:
+    scheme = fsspec.utils.get_protocol(source_uri) if "://" in source_uri else ""
+    if scheme not in _SOURCE_SCHEMES:
+        raise IngestError(
+            f"ingest.source_uri {source_uri!r}: scheme {scheme}:// is not supported; use a local "
+            "folder, s3://, http:// or https://"
+        )
+
+
+def _check_files_exist(uris: Mapping[str, str], options: Mapping[str, Any]) -> None:
+    """Every source file, before any is read: one error naming all the missing ones."""
+    missing = []
+    for uri in uris.values():
+        fs, path = fsspec.core.url_to_fs(uri, **dict(options))
+        try:
+            found = fs.isfile(path) if _is_local(fs) else fs.exists(path)
+        except FileNotFoundError:
+            found = False
+        if not found:
+            missing.append(f"{uri}: file not found")
+    if missing:
+        raise IngestError("\n".join([*missing, "No table was changed."]))
+
+
+# A full disk, a quota, a file-size limit: the OS's words for "this file cannot grow".
+_NO_SPACE = ("No space left on device", "Disk quota exceeded", "File too large")
+_WRITE_FILE = re.compile(r'Could not write file "([^"]+)"')
+
+
+def _is_disk_full(err: BaseException) -> bool:
+    if getattr(err, "errno", None) in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return True
+    return any(words in str(err) for words in _NO_SPACE)
+
+
+def _write_error(where: Path, err: BaseException) -> Exception:
+    """A failed write: a full disk names the file and says what to do; anything else as is."""
+    if not _is_disk_full(err):
+        return err if isinstance(err, Exception) else RuntimeError(str(err))
+    written = _WRITE_FILE.search(str(err))
+    target = written.group(1) if written else str(Path(where).resolve())
+    reason = next((words for words in _NO_SPACE if words in str(err)), "no space left")
+    return WarehouseFileError(
+        f"cannot write {target} while replacing the raw tables ({reason}): the disk is full or "
+        "a size limit was reached. No table was changed. Free space there and run "
+        "`kedro run --pipelines=ingest` again."
+    )
+
+
+def _file_error(path: Path, err: duckdb.Error) -> WarehouseFileError:
+    """A warehouse file DuckDB cannot open (damaged, truncated, not DuckDB): say how to rebuild."""
+    return WarehouseFileError(
+        f"warehouse file {path.resolve()} cannot be opened: {_first_lines(str(err), 1)}. It is "
+        f"damaged or not a DuckDB file. Delete {path.parent.resolve()}/*.duckdb and rebuild the "
+        f"warehouse with {_REBUILD}."
+    )
+
+
 @contextmanager
 def _local_copy(fs: fsspec.AbstractFileSystem, path: str, uri: str) -> Iterator[str]:
     """A local path for the file: itself when local, else a streamed temporary copy.
@@ -319,8 +453,16 @@ def _local_copy(fs: fsspec.AbstractFileSystem, path: str, uri: str) -> Iterator[
             return
         with tempfile.TemporaryDirectory(prefix="f1_ingest_") as tmp:
             local = str(Path(tmp) / Path(path).name)
-            with fs.open(path, "rb") as remote, open(local, "wb") as copy:
-                shutil.copyfileobj(remote, copy, 1 << 20)
+            try:
+                with fs.open(path, "rb") as remote, open(local, "wb") as copy:
+                    shutil.copyfileobj(remote, copy, 1 << 20)
+            except OSError as err:
+                if _is_disk_full(err):
+                    raise WarehouseFileError(
+                        f"{uri}: no space left on the disk of {tmp} for its download copy; "
+                        "nothing was changed. Free space (or set TMPDIR) and run the ingest again."
+                    ) from err
+                raise
             yield local
     except FileNotFoundError as err:
         raise IngestError(f"{uri}: file not found") from err
@@ -352,13 +494,13 @@ def _type(name: str) -> str:
 
 
 def _check_primary_key(
-    con: duckdb.DuckDBPyConnection, spec: TableSpec, uri: str, path: str
+    con: duckdb.DuckDBPyConnection, spec: TableSpec, uri: str, path: str, table: str
 ) -> None:
     if not spec.primary_key:
         return
     key = ", ".join(identifier(c.upper(), "column") for c in spec.primary_key)
     duplicate = con.execute(
-        f"SELECT {key}, count(*) FROM {spec.target} GROUP BY ALL HAVING count(*) > 1 LIMIT 1"
+        f"SELECT {key}, count(*) FROM {table} GROUP BY ALL HAVING count(*) > 1 LIMIT 1"
     ).fetchone()
     if duplicate:
         values = dict(zip(spec.primary_key, duplicate[:-1], strict=True))

@@ -12,9 +12,12 @@ logger = logging.getLogger(__name__)
 
 
 class CsvLoader(Protocol):
-    def load_csv_table(
-        self, spec: TableSpec, source_uri: str, storage_options: dict[str, Any] | None = None
-    ) -> dict[str, Any]: ...
+    def load_csv_tables(
+        self,
+        specs: list[TableSpec],
+        source_uri: str,
+        storage_options: dict[str, Any] | None = None,
+    ) -> dict[str, dict[str, Any]]: ...
 
 
 def resolve_source(params: dict[str, Any]) -> dict[str, Any]:
@@ -40,15 +43,14 @@ def load_raw_tables(
 ) -> dict[str, Any]:
     """Load every table of `ingest.tables` from the source into RAW; return rows per table.
 
-    Each table is loaded into the engine and swapped in whole, so a bad file stops the run with
-    the file named and leaves the table that was there before.
+    All or nothing: the engine locates every file and checks every header before it touches a
+    table, then swaps all the tables in at once, so a missing or bad file stops the run with the
+    file named and leaves every table as it was.
     """
     specs = table_specs(params)  # checks every name before the first table is touched
-    tables = {}
+    tables = warehouse.load_csv_tables(specs, source["uri"], source["storage_options"])
     for spec in specs:
-        result = warehouse.load_csv_table(spec, source["uri"], source["storage_options"])
-        logger.info("Loaded %-24s %8d rows", spec.target, result["rows"])
-        tables[spec.name] = result
+        logger.info("Loaded %-24s %8d rows", spec.target, tables[spec.name]["rows"])
     total = sum(t["rows"] for t in tables.values())
     logger.info("Ingest done: %d tables, %d rows", len(tables), total)
     return {"source": source["uri"], "engine": bootstrap_report["engine"], "tables": tables}

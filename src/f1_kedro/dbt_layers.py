@@ -77,8 +77,14 @@ def _build_order(after: Mapping[str, set[str]]) -> list[str]:
 
 
 def load_manifest(project_dir: str | Path = "dbt", profiles_dir: str | Path = "dbt") -> dict:
-    """dbt's manifest of the project, parsed again when a project file is newer than it."""
-    project = Path(project_dir)
+    """dbt's manifest of the project, parsed again when a project file is newer than it.
+
+    Relative paths are the Kedro project root's (a notebook kernel starts in notebooks/).
+    """
+    from kedro.utils import find_kedro_project
+
+    root = find_kedro_project(Path.cwd()) or Path.cwd()
+    project, profiles_dir = root / project_dir, root / profiles_dir
     manifest = project / "target" / "manifest.json"
     if not manifest.exists() or _newest_source(project) > manifest.stat().st_mtime:
         _parse(project, Path(profiles_dir))

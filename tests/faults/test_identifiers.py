@@ -52,14 +52,14 @@ def schemas(project: Path) -> dict[str, set[str]]:
                     'x" INT); DROP TABLE y; --': "INTEGER",
                 }
             },
-            "column of status",
+            "ingest.tables.status.columns",
         ),
         (
             "ingest",
             {"ingest.tables.status.columns.status": "VARCHAR); DROP TABLE RAW.FORMULA1.STATUS; --"},
             "unknown column type",
         ),
-        ("bootstrap", {"bootstrap.databases": {"RAW": [DROP]}}, "schema"),
+        ("bootstrap", {"bootstrap.databases": {"RAW": [DROP]}}, "bootstrap.databases.RAW"),
         ("bootstrap", {"bootstrap.databases": {"RAW; DROP": ["FORMULA1"]}}, "database"),
         ("bootstrap", {"bootstrap.stage": "../../../outside"}, "stage"),
     ],

@@ -38,7 +38,8 @@ def built(tmp_path_factory: pytest.TempPathFactory, recent_data: Path) -> Iterat
     root = copy_project(base)
     # Subprocess runs read the same parameters from conf/local.
     (root / "conf/local/parameters_faults.yml").write_text(
-        "train:\n  seasons:\n    train: [2019, 2021]\n  search:\n    grid:\n"
+        "train:\n  seasons:\n    train: [2019, 2021]\n    backtest: [2021, 2024]\n"
+        "  search:\n    grid:\n"
         "      max_depth: [2]\n      learning_rate: [0.1]\n      n_estimators: [100]\n"
     )
     with pytest.MonkeyPatch.context() as patch:

@@ -20,7 +20,7 @@ from tests.features.conftest import ingest, read_features, truncate_after
 CUT_SEASON, CUT_ROUND = 2022, 11
 OUTCOMES = ["FINISH_POSITION", "LABEL"]
 # Models only (the dbt tests run in test_features_pipeline): two builds stay quick.
-MODELS_ONLY = {"features.select": ["+features"], "features.exclude": ["resource_type:test"]}
+MODELS_ONLY = {"features.exclude": ["resource_type:test"]}
 
 
 def build_features(project: Path, source: Path) -> pd.DataFrame:

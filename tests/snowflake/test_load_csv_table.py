@@ -108,3 +108,28 @@ def test_source_must_be_a_stage(emulated_warehouse: EmulatedWarehouse) -> None:
         emulated_warehouse.load_csv_table(spec, "/data/formula1")
     with pytest.raises(ValueError, match="storage_options"):
         emulated_warehouse.load_csv_table(spec, STAGE, {"anon": True})
+
+
+def test_a_missing_last_file_changes_no_table(
+    emulated_warehouse: EmulatedWarehouse,
+    snowpark_on_fakesnow: Any,
+    sample_stage_dir: Path,
+    tmp_path: Path,
+) -> None:
+    """Issue 15 item 3 on Snowflake: every file is loaded and checked before the first swap."""
+    specs = table_specs(INGEST)
+    _stage(snowpark_on_fakesnow, STAGE, sample_stage_dir)
+    emulated_warehouse.load_csv_tables(specs, STAGE, {})
+    before = {s.target: _count(snowpark_on_fakesnow, s.target) for s in specs}
+    partial = tmp_path / "partial"
+    shutil.copytree(sample_stage_dir, partial)
+    # the first file now holds 5 rows (a swap would show), the last one is missing
+    first = partial / f"{specs[0].name}.csv"
+    first.write_text("".join(first.read_text().splitlines(keepends=True)[:6]))
+    (partial / f"{specs[-1].name}.csv").unlink()
+    _stage(snowpark_on_fakesnow, "@LOADTEST.F1.PARTIAL_STAGE", partial)
+    with pytest.raises(IngestError, match=f"PARTIAL_STAGE/{specs[-1].name}.csv"):
+        emulated_warehouse.load_csv_tables(specs, "@LOADTEST.F1.PARTIAL_STAGE", {})
+    assert {s.target: _count(snowpark_on_fakesnow, s.target) for s in specs} == before
+    for spec in specs:
+        assert not emulated_warehouse.table_exists(f"LOADTEST.F1.{spec.name.upper()}__LOADING")

@@ -464,6 +464,35 @@ class SnowflakeWarehouse:
         }
 
     # -- ingest --------------------------------------------------------------------------------
+    def load_csv_tables(
+        self,
+        specs: list[TableSpec],
+        source_uri: str,
+        storage_options: Mapping[str, Any] | None = None,
+    ) -> dict[str, dict[str, Any]]:
+        """All files first: each is COPYed into its __LOADING table and checked, and only when
+        every one is, the tables are swapped in. A missing or bad file drops every __LOADING
+        table and leaves every RAW table as it was (issue 15, item 3).
+
+        Snowflake commits each DDL statement on its own, so the 14 `SWAP WITH`s cannot share one
+        transaction: each is atomic, and a failure between two of them (a lost connection) could
+        still leave a mix. A schema-level `ALTER SCHEMA ... SWAP WITH` would close that window.
+        """
+        staged: dict[str, dict[str, Any]] = {}
+        loading: dict[str, str] = {}
+        try:
+            for spec in specs:
+                staged[spec.name], loading[spec.name] = self._stage(
+                    spec, source_uri, storage_options
+                )
+        except BaseException:
+            for table in loading.values():
+                self._execute(f"DROP TABLE IF EXISTS {table}")
+            raise
+        for spec in specs:
+            self._swap_in(loading[spec.name], spec.target)
+        return staged
+
     def load_csv_table(
         self,
         spec: TableSpec,
@@ -477,6 +506,14 @@ class SnowflakeWarehouse:
         table is dropped and the error names the file. `storage_options` belong to the stage
         definition on Snowflake, so they must be empty here.
         """
+        result, loading = self._stage(spec, source_uri, storage_options)
+        self._swap_in(loading, spec.target)
+        return result
+
+    def _stage(
+        self, spec: TableSpec, source_uri: str, storage_options: Mapping[str, Any] | None
+    ) -> tuple[dict[str, Any], str]:
+        """COPY one file into a fresh __LOADING table and check it; returns the report and it."""
         if storage_options:
             raise ValueError(
                 "on Snowflake the stage holds the storage settings: storage_options must be empty"
@@ -499,8 +536,7 @@ class SnowflakeWarehouse:
         except Exception as err:
             self._execute(f"DROP TABLE IF EXISTS {loading}")
             raise IngestError(f"{uri}: {_first_lines(self._scrub(str(err)))}") from None
-        self._swap_in(loading, spec.target)
-        return {"table": spec.target, "source": uri, "rows": rows, "rejects": rejects}
+        return {"table": spec.target, "source": uri, "rows": rows, "rejects": rejects}, loading
 
     def _swap_in(self, loading: str, target: str) -> None:
         # SWAP WITH is atomic and keeps the target's grants; it needs the target to exist.

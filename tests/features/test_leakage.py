@@ -19,6 +19,8 @@ from tests.features.conftest import ingest, read_features, truncate_after
 # Mid-season, so "before" covers both earlier seasons and earlier rounds of the same season.
 CUT_SEASON, CUT_ROUND = 2022, 11
 OUTCOMES = ["FINISH_POSITION", "LABEL"]
+# The race's own starting grid: known with its results (Ergast), the qualifying order before.
+FROM_GRID = ["GRID", "GRID_MINUS_QUALIFYING"]
 # Models only (the dbt tests run in test_features_pipeline): two builds stay quick.
 MODELS_ONLY = {"features.exclude": ["resource_type:test"]}
 
@@ -66,7 +68,9 @@ def test_features_of_an_upcoming_race_equal_those_built_after_it(
     # Ergast records the starting grid with the results: before them, GRID is the qualifying
     # position (penalties show up only once the results arrive)
     assert (before["GRID"] == before["QUALIFYING_POSITION"]).all()
-    same = [c for c in after.columns if c not in [*OUTCOMES, "GRID"]]
+    # so the penalty column, GRID minus qualifying, is 0 until the grid is known
+    assert (before["GRID_MINUS_QUALIFYING"] == 0).all()
+    same = [c for c in after.columns if c not in [*OUTCOMES, *FROM_GRID]]
     pd.testing.assert_frame_equal(before[same], after[same], check_exact=True)
     # and the races before it are untouched by its presence
     earlier = upcoming[upcoming["RACE_ID"] != race].reset_index(drop=True)

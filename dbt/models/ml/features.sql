@@ -12,6 +12,7 @@
 {%- set driver_history = "partition by driver_id order by season, round rows between unbounded preceding and 1 preceding" -%}
 {%- set circuit_history = "partition by driver_id, circuit_id order by season, round rows between unbounded preceding and 1 preceding" -%}
 {%- set constructor_window = "partition by constructor_id order by season, round rows between " ~ n ~ " preceding and 1 preceding" -%}
+{%- set constructor_season = "partition by constructor_id, season order by round rows between unbounded preceding and 1 preceding" -%}
 
 with
 
@@ -41,6 +42,10 @@ driver_standings as (
 
 constructor_standings as (
     select * from {{ ref('stg_constructor_standings') }}
+),
+
+qualifying_gaps as (
+    select * from {{ ref('int_qualifying_gaps') }}
 ),
 
 {% if var('include_post_race_features') %}
@@ -112,6 +117,8 @@ driver_form as (
         avg(1.0 * is_not_classified) over ({{ driver_window }}) as driver_dnf_rate,
         avg(1.0 * is_podium) over ({{ driver_window }}) as driver_podium_rate,
         avg(1.0 * scored_points) over ({{ driver_window }}) as driver_points_rate,
+        -- places gained from the grid (pit-lane starts and unclassified finishes left out)
+        avg(nullif(grid, 0) - position) over ({{ driver_window }}) as driver_avg_positions_gained,
         -- result_id: races run, so an upcoming race never counts as one before the next
         count(result_id) over ({{ driver_history }}) as driver_races_before,
         avg(position) over ({{ circuit_history }}) as driver_circuit_avg_finish_before,
@@ -131,13 +138,15 @@ constructor_races as (
         count(position) as n_classified,
         sum(position) as sum_finish,
         sum(is_not_classified) as n_not_classified,
-        sum(case when position between 1 and 3 then 1 else 0 end) as n_podiums
+        sum(case when position between 1 and 3 then 1 else 0 end) as n_podiums,
+        sum(nullif(grid, 0)) as sum_grid,
+        count(nullif(grid, 0)) as n_grid
 
     from results
     group by race_id, constructor_id, season, round
     union all
     -- an upcoming race's constructors, so that their form reaches its rows (no outcomes yet)
-    select race_id, constructor_id, season, round, 0, 0, null, null, null
+    select race_id, constructor_id, season, round, 0, 0, null, null, null, null, 0
     from upcoming_entries
     group by race_id, constructor_id, season, round
 ),
@@ -152,7 +161,10 @@ constructor_form as (
         1.0 * sum(n_not_classified) over ({{ constructor_window }})
             / nullif(sum(n_cars) over ({{ constructor_window }}), 0) as constructor_dnf_rate,
         1.0 * sum(n_podiums) over ({{ constructor_window }})
-            / nullif(sum(n_cars) over ({{ constructor_window }}), 0) as constructor_podium_rate
+            / nullif(sum(n_cars) over ({{ constructor_window }}), 0) as constructor_podium_rate,
+        -- the season's earlier races only: a new car resets the pecking order
+        1.0 * sum(sum_grid) over ({{ constructor_season }})
+            / nullif(sum(n_grid) over ({{ constructor_season }}), 0) as constructor_avg_grid_season
 
     from constructor_races
 ),
@@ -175,15 +187,25 @@ features as (
         entries.grid as GRID,
         qualifying.qualifying_position as QUALIFYING_POSITION,
         entries.driver_age_years as DRIVER_AGE_YEARS,
+        -- grid penalties and pit-lane starts (slot = field size); 0 before the results (GRID then
+        -- is the qualifying position), so an upcoming race's row differs here as in GRID
+        case when entries.grid = 0 then count(*) over (partition by entries.race_id)
+            else entries.grid end - qualifying.qualifying_position as GRID_MINUS_QUALIFYING,
+
+        ---------- qualifying pace (int_qualifying_gaps)
+        qualifying_gaps.gap_to_pole_pct as QUALIFYING_GAP_TO_POLE_PCT,
+        qualifying_gaps.gap_to_teammate_pct as QUALIFYING_GAP_TO_TEAMMATE_PCT,
 
         ---------- form over the previous N races (var form_window; the names keep _LAST_5)
         driver_form.driver_avg_finish as DRIVER_AVG_FINISH_LAST_5,
         driver_form.driver_dnf_rate as DRIVER_DNF_RATE_LAST_5,
         driver_form.driver_podium_rate as DRIVER_PODIUM_RATE_LAST_5,
         driver_form.driver_points_rate as DRIVER_POINTS_RATE_LAST_5,
+        driver_form.driver_avg_positions_gained as DRIVER_AVG_POSITIONS_GAINED_LAST_5,
         constructor_form.constructor_avg_finish as CONSTRUCTOR_AVG_FINISH_LAST_5,
         constructor_form.constructor_dnf_rate as CONSTRUCTOR_DNF_RATE_LAST_5,
         constructor_form.constructor_podium_rate as CONSTRUCTOR_PODIUM_RATE_LAST_5,
+        constructor_form.constructor_avg_grid_season as CONSTRUCTOR_AVG_GRID_SEASON_BEFORE,
 
         ---------- championship after the previous race of the season (round 1: NULL / 0)
         driver_standings.position as DRIVER_CHAMPIONSHIP_POSITION_BEFORE,
@@ -217,6 +239,9 @@ features as (
     left join qualifying
         on entries.race_id = qualifying.race_id
         and entries.driver_id = qualifying.driver_id
+    left join qualifying_gaps
+        on entries.race_id = qualifying_gaps.race_id
+        and entries.driver_id = qualifying_gaps.driver_id
     left join driver_form
         on entries.race_id = driver_form.race_id
         and entries.driver_id = driver_form.driver_id

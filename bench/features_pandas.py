@@ -66,6 +66,7 @@ def build_features(
         .merge(_refs(raw), how="left", left_on="driver_id", right_index=True)
         .merge(_constructor_refs(raw), how="left", left_on="constructor_id", right_index=True)
         .merge(_qualifying(raw), how="left", on=["race_id", "driver_id"])
+        .merge(_qualifying_gaps(raw), how="left", on=["race_id", "driver_id"])
         .merge(_driver_form(driver_results, form_window), how="left", on=["race_id", "driver_id"])
         .merge(
             _constructor_form(results, form_window),
@@ -149,6 +150,36 @@ def _qualifying(raw: dict[str, pd.DataFrame]) -> pd.DataFrame:
     )[["race_id", "driver_id", "qualifying_position"]]
 
 
+def _duration_ms(value: object) -> float:
+    """dbt's duration_to_ms: 'H:MM:SS.mmm', 'M:SS.mmm' or 'SS.mmm' as ms; anything else NaN."""
+    if not isinstance(value, str) or value.startswith("+"):
+        return np.nan
+    try:
+        *whole, seconds = (float(part) for part in value.split(":")[:3])
+    except ValueError:
+        return np.nan
+    return sum(w * 60000 * 60**i for i, w in enumerate(reversed(whole))) + round(seconds * 1000)
+
+
+def _qualifying_gaps(raw: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """int_qualifying_gaps: best of Q1-Q3 as a gap (%) to pole and to the team-mate's best."""
+    laps = raw["QUALIFYING"][["Q1", "Q2", "Q3"]].map(_duration_ms)
+    frame = raw["QUALIFYING"][["RACEID", "DRIVERID", "CONSTRUCTORID"]].assign(best=laps.min(axis=1))
+    pole = frame.groupby("RACEID")["best"].transform("min")
+    team = frame.groupby(["RACEID", "CONSTRUCTORID"])["best"]
+    fastest = team.transform("min")
+    second = team.transform(lambda b: b.nsmallest(2).iloc[-1] if b.count() > 1 else np.nan)
+    mate = fastest.where(frame["best"] != fastest, second)
+    return pd.DataFrame(
+        {
+            "race_id": frame["RACEID"],
+            "driver_id": frame["DRIVERID"],
+            "gap_to_pole_pct": 100.0 * (frame["best"] - pole) / pole,
+            "gap_to_teammate_pct": 100.0 * (frame["best"] - mate) / mate,
+        }
+    )
+
+
 def _driver_standings(raw: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Standings after each race, keyed by the race they are 'before' (the next one)."""
     return raw["DRIVER_STANDINGS"].rename(
@@ -203,7 +234,8 @@ def _driver_form(driver_results: pd.DataFrame, n: int) -> pd.DataFrame:
     """The driver's form over the previous n races (any season), and experience."""
     frame = driver_results.sort_values(["driver_id", "season", "round"]).copy()
     frame["not_classified"] = frame["is_not_classified"].astype("float64")
-    rates = ["position", "not_classified", "is_podium", "scored_points"]
+    frame["gained"] = frame["grid"].replace(0, np.nan) - frame["position"]
+    rates = ["position", "not_classified", "is_podium", "scored_points", "gained"]
     form = _rolling(_previous(frame, ["driver_id"], rates), ["driver_id"], rates, n, "mean")
     circuit = ["driver_id", "circuit_id"]
     at_circuit = _rolling(
@@ -220,13 +252,17 @@ def _driver_form(driver_results: pd.DataFrame, n: int) -> pd.DataFrame:
             "driver_races_before": frame.groupby("driver_id").cumcount(),
             "driver_circuit_avg_finish_before": at_circuit["position"],
             "driver_circuit_races_before": frame.groupby(circuit).cumcount(),
+            "driver_avg_positions_gained": form["gained"],
         }
     )
 
 
 def _constructor_form(results: pd.DataFrame, n: int) -> pd.DataFrame:
     """The constructor's form over its previous n races, per car (all its cars together)."""
-    results = results.assign(podium=results["position"].between(1, 3).astype("int64"))
+    results = results.assign(
+        podium=results["position"].between(1, 3).astype("int64"),
+        start=results["grid"].replace(0, np.nan),
+    )
     races = (
         results.groupby(["race_id", "constructor_id", "season", "round"])
         .agg(
@@ -235,6 +271,8 @@ def _constructor_form(results: pd.DataFrame, n: int) -> pd.DataFrame:
             sum_finish=("position", "sum"),
             n_not_classified=("is_not_classified", "sum"),
             n_podiums=("podium", "sum"),
+            sum_grid=("start", "sum"),
+            n_grid=("start", "count"),
         )
         .reset_index()
         .sort_values(["constructor_id", "season", "round"])
@@ -243,6 +281,11 @@ def _constructor_form(results: pd.DataFrame, n: int) -> pd.DataFrame:
     previous = _previous(races, ["constructor_id"], sums)
     window = _rolling(previous, ["constructor_id"], sums, n, "sum")
     cars = window["n_cars"].replace(0, np.nan)
+    team_season = ["constructor_id", "season"]
+    grids = _rolling(
+        _previous(races, team_season, ["sum_grid", "n_grid"]),
+        team_season, ["sum_grid", "n_grid"], None, "sum",
+    )  # fmt: skip
     return pd.DataFrame(
         {
             "race_id": races["race_id"],
@@ -251,6 +294,7 @@ def _constructor_form(results: pd.DataFrame, n: int) -> pd.DataFrame:
             / window["n_classified"].replace(0, np.nan),
             "constructor_dnf_rate": window["n_not_classified"] / cars,
             "constructor_podium_rate": window["n_podiums"] / cars,
+            "constructor_avg_grid_season": grids["sum_grid"] / grids["n_grid"].replace(0, np.nan),
         }
     )
 
@@ -260,6 +304,9 @@ def _select(features: pd.DataFrame, post_race: bool) -> pd.DataFrame:
     """The contract's columns, names and order (dbt/models/ml/features.sql)."""
     position = features["position"]
     label = np.where(position.between(1, 3), 0, np.where(position.between(4, 10), 1, 2))
+    # a pit-lane start (grid 0) counts as the last slot, the field size
+    field = features.groupby("race_id")["race_id"].transform("size")
+    start = features["grid"].where(features["grid"] != 0, field)
     columns = {
         "RACE_ID": features["race_id"],
         "DRIVER_ID": features["driver_id"],
@@ -288,6 +335,11 @@ def _select(features: pd.DataFrame, post_race: bool) -> pd.DataFrame:
         "DRIVER_RACES_BEFORE": features["driver_races_before"],
         "DRIVER_CIRCUIT_RACES_BEFORE": features["driver_circuit_races_before"],
         "DRIVER_CIRCUIT_AVG_FINISH_BEFORE": features["driver_circuit_avg_finish_before"],
+        "QUALIFYING_GAP_TO_POLE_PCT": features["gap_to_pole_pct"],
+        "QUALIFYING_GAP_TO_TEAMMATE_PCT": features["gap_to_teammate_pct"],
+        "GRID_MINUS_QUALIFYING": start - features["qualifying_position"],
+        "DRIVER_AVG_POSITIONS_GAINED_LAST_5": features["driver_avg_positions_gained"],
+        "CONSTRUCTOR_AVG_GRID_SEASON_BEFORE": features["constructor_avg_grid_season"],
     }
     if post_race:
         columns["PIT_STOPS_IN_RACE"] = features["pit_stop_count"]

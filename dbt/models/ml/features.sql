@@ -187,25 +187,15 @@ features as (
         entries.grid as GRID,
         qualifying.qualifying_position as QUALIFYING_POSITION,
         entries.driver_age_years as DRIVER_AGE_YEARS,
-        -- grid penalties and pit-lane starts (slot = field size); 0 before the results (GRID then
-        -- is the qualifying position), so an upcoming race's row differs here as in GRID
-        case when entries.grid = 0 then count(*) over (partition by entries.race_id)
-            else entries.grid end - qualifying.qualifying_position as GRID_MINUS_QUALIFYING,
-
-        ---------- qualifying pace (int_qualifying_gaps)
-        qualifying_gaps.gap_to_pole_pct as QUALIFYING_GAP_TO_POLE_PCT,
-        qualifying_gaps.gap_to_teammate_pct as QUALIFYING_GAP_TO_TEAMMATE_PCT,
 
         ---------- form over the previous N races (var form_window; the names keep _LAST_5)
         driver_form.driver_avg_finish as DRIVER_AVG_FINISH_LAST_5,
         driver_form.driver_dnf_rate as DRIVER_DNF_RATE_LAST_5,
         driver_form.driver_podium_rate as DRIVER_PODIUM_RATE_LAST_5,
         driver_form.driver_points_rate as DRIVER_POINTS_RATE_LAST_5,
-        driver_form.driver_avg_positions_gained as DRIVER_AVG_POSITIONS_GAINED_LAST_5,
         constructor_form.constructor_avg_finish as CONSTRUCTOR_AVG_FINISH_LAST_5,
         constructor_form.constructor_dnf_rate as CONSTRUCTOR_DNF_RATE_LAST_5,
         constructor_form.constructor_podium_rate as CONSTRUCTOR_PODIUM_RATE_LAST_5,
-        constructor_form.constructor_avg_grid_season as CONSTRUCTOR_AVG_GRID_SEASON_BEFORE,
 
         ---------- championship after the previous race of the season (round 1: NULL / 0)
         driver_standings.position as DRIVER_CHAMPIONSHIP_POSITION_BEFORE,
@@ -217,6 +207,17 @@ features as (
         driver_form.driver_races_before as DRIVER_RACES_BEFORE,
         driver_form.driver_circuit_races_before as DRIVER_CIRCUIT_RACES_BEFORE,
         driver_form.driver_circuit_avg_finish_before as DRIVER_CIRCUIT_AVG_FINISH_BEFORE,
+
+        ---------- issue 17: qualifying pace, grid penalties, places gained, the team's grid
+        -- (after the older columns: their order is a contract, test_features_pipeline)
+        qualifying_gaps.gap_to_pole_pct as QUALIFYING_GAP_TO_POLE_PCT,
+        qualifying_gaps.gap_to_teammate_pct as QUALIFYING_GAP_TO_TEAMMATE_PCT,
+        -- grid penalties and pit-lane starts (slot = field size); 0 before the results (GRID then
+        -- is the qualifying position), so an upcoming race's row differs here as in GRID
+        case when entries.grid = 0 then count(*) over (partition by entries.race_id)
+            else entries.grid end - qualifying.qualifying_position as GRID_MINUS_QUALIFYING,
+        driver_form.driver_avg_positions_gained as DRIVER_AVG_POSITIONS_GAINED_LAST_5,
+        constructor_form.constructor_avg_grid_season as CONSTRUCTOR_AVG_GRID_SEASON_BEFORE,
 
         {% if var('include_post_race_features') %}
         ---------- known only after the race (var include_post_race_features)

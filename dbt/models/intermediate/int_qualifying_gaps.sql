@@ -22,18 +22,30 @@ best_laps as (
     from qualifying
 ),
 
+-- the team-mate's best lap: a self-join, not a correlated subquery (Snowflake refuses those
+-- with a non-equality correlation)
+teammates as (
+    select
+        drivers.race_id,
+        drivers.driver_id,
+        min(mates.best_ms) as teammate_best_ms
+    from best_laps as drivers
+    inner join best_laps as mates
+        on drivers.race_id = mates.race_id
+        and drivers.constructor_id = mates.constructor_id
+        and drivers.driver_id <> mates.driver_id
+    group by drivers.race_id, drivers.driver_id
+),
+
 with_references as (
     select
         best_laps.*,
-        min(best_ms) over (partition by race_id) as pole_ms,
-        (
-            select min(mates.best_ms)
-            from best_laps as mates
-            where mates.race_id = best_laps.race_id
-                and mates.constructor_id = best_laps.constructor_id
-                and mates.driver_id <> best_laps.driver_id
-        ) as teammate_best_ms
+        min(best_laps.best_ms) over (partition by best_laps.race_id) as pole_ms,
+        teammates.teammate_best_ms
     from best_laps
+    left join teammates
+        on best_laps.race_id = teammates.race_id
+        and best_laps.driver_id = teammates.driver_id
 )
 
 select

@@ -38,12 +38,14 @@ def relation(node: Mapping[str, Any]) -> str:
 def layers(manifest: Mapping[str, Any]) -> list[Layer]:
     """The project's layers in build order, each with the tables it reads and writes."""
     project = manifest["metadata"]["project_name"]
+    scored = _scoring_models(manifest)
     models = {
         uid: node
         for uid, node in manifest["nodes"].items()
         if node["resource_type"] == "model"
         and node["package_name"] == project
         and node["language"] in BUILT_BY_FEATURES
+        and uid not in scored
     }
     layer_of = {uid: node["fqn"][1] for uid, node in models.items()}
     names = {uid: relation(node) for uid, node in models.items()}
@@ -67,6 +69,20 @@ def layers(manifest: Mapping[str, Any]) -> list[Layer]:
         Layer(name, tuple(sorted(reads.get(name, ()))), tuple(sorted(writes[name])))
         for name in order
     ]
+
+
+def _scoring_models(manifest: Mapping[str, Any]) -> set[str]:
+    """The Python models and everything built on them (`file:*.py+`, the features build's
+    exclude): the score pipeline builds those (PREDICTIONS, PREDICTIONS_LATEST, monitoring)."""
+    children = manifest.get("child_map", {})
+    todo = [uid for uid, n in manifest["nodes"].items() if n.get("language") == "python"]
+    seen: set[str] = set()
+    while todo:
+        uid = todo.pop()
+        if uid not in seen:
+            seen.add(uid)
+            todo.extend(children.get(uid, []))
+    return seen
 
 
 def _build_order(after: Mapping[str, set[str]]) -> list[str]:

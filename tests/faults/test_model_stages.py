@@ -208,10 +208,10 @@ def test_scoring_with_a_corrupt_registry_database_names_it_and_keeps_the_predict
         (
             "train",
             {"train.seasons.test": [2015, 2016]},
-            "train.seasons must be in time order",
+            "train.seasons: train < validation < test",
         ),
         ("train", {"train.categorical_features": ["TEAM_COLOUR"]}, r"unknown feature.*TEAM_COLOUR"),
-        ("train", {"train.seasons.validation": [2022, 2021]}, r"train.seasons.validation is empty"),
+        ("train", {"train.seasons.validation": [2022, 2021]}, r"train.seasons: validation is"),
         ("score", {"score.seasons": [1900]}, r"no feature rows for score_seasons \[1900\]"),
         ("score", {"score.seasons": "2024-2022"}, r"score.seasons.*2024-2022"),
     ],

@@ -59,7 +59,7 @@ def test_bad_seasons_are_refused(value: Any) -> None:
 
 def test_build_passes_seasons_and_model_name_to_dbt() -> None:
     dbt = RecordingDbt()
-    built, monitoring, report = build_predictions(
+    built, monitoring, latest, explanations, report = build_predictions(
         dbt,
         {"model_name": "m1"},
         {**PARAMS, "seasons": [2023], "vars": {"ml_stage_dir": "s"}},
@@ -68,6 +68,8 @@ def test_build_passes_seasons_and_model_name_to_dbt() -> None:
 
     assert built == BuiltTable("ML.P")
     assert monitoring == BuiltTable("FORMULA1.ML.MODEL_MONITORING")
+    assert latest == BuiltTable("FORMULA1.ML.PREDICTIONS_LATEST")
+    assert explanations == BuiltTable("FORMULA1.ML.PREDICTION_EXPLANATIONS")
     assert dbt.calls == [
         {
             "select": ["predictions"],

@@ -50,8 +50,11 @@ def build_predictions(
     registered_model: dict[str, Any],
     params: dict[str, Any],
     train_params: dict[str, Any],
-) -> tuple[BuiltTable, BuiltTable, dict[str, Any]]:
+) -> tuple[BuiltTable, BuiltTable, BuiltTable, BuiltTable, dict[str, Any]]:
     """`dbt build` the scoring models and their tests for `params.races` or `params.seasons`.
+
+    Returns what dbt built: PREDICTIONS, MODEL_MONITORING, PREDICTIONS_LATEST and
+    PREDICTION_EXPLANATIONS (each a `BuiltTable` its catalog entry checks), and dbt's report.
 
     The model loads the served version of `registered_model`'s model name; a missing champion or
     stage artefact fails the build with the model's own message, and PREDICTIONS stays as it was.
@@ -66,7 +69,8 @@ def build_predictions(
     report = dbt_project.build(select=score.select, vars=dbt_vars)
     report["seasons_requested"] = score.seasons or "latest"
     report["races_requested"] = score.races
-    return BuiltTable(score.predictions_table), BuiltTable(score.monitoring_table), report
+    built = (score.predictions_table, score.monitoring_table, score.latest_table)
+    return (*map(BuiltTable, built), BuiltTable(score.explanations_table), report)
 
 
 def plot_monitoring(monitoring: Any) -> Any:

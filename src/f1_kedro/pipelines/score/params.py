@@ -22,6 +22,8 @@ class Params(BaseModel):
     vars: dict[str, Any] = Field(default_factory=dict)
     predictions_table: str
     monitoring_table: str = "FORMULA1.ML.MODEL_MONITORING"
+    latest_table: str = "FORMULA1.ML.PREDICTIONS_LATEST"
+    explanations_table: str = "FORMULA1.ML.PREDICTION_EXPLANATIONS"
     # races the `warn` monitoring test looks back over (dbt var monitoring_last_n_races)
     monitoring_last_n_races: int = Field(default=5, ge=1)
 

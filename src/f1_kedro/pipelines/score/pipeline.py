@@ -13,7 +13,13 @@ def create_pipeline(**kwargs) -> Pipeline:
                 build_predictions,
                 # registered_model orders scoring after register in `kedro run`
                 inputs=["dbt_project", "registered_model", "params:score", "params:train"],
-                outputs=["predictions", "model_monitoring", "dbt_score_report"],
+                outputs=[
+                    "predictions",
+                    "model_monitoring",
+                    "predictions_latest",
+                    "prediction_explanations",
+                    "dbt_score_report",
+                ],
                 name="build_predictions_node",
             ),
             Node(

@@ -109,3 +109,18 @@ def test_backtest_metrics_reach_the_registry(trained: dict) -> None:
     flat = registry_metrics(metrics)
     assert flat["backtest_log_loss"] == 0.65 and flat["backtest_baseline_brier"] == 0.4
     assert "backtest_rows" not in flat and "test_macro_f1" in flat
+
+
+def test_register_parameters_are_checked_before_any_write() -> None:
+    """params:register has a schema: a typo or a name that is not an identifier is one line."""
+    from f1_kedro.params import problems_of
+
+    good = {"model_name": "f1_race_outcome", "promotion": {"mode": "if_better"}}
+    assert problems_of({"register": good}) == []
+    assert problems_of({"register": {**good, "promotoin": {}}}) == [
+        "register.promotoin: unknown key"
+    ]
+    (problem,) = problems_of({"register": {**good, "model_name": "../outside"}})
+    assert problem.startswith("register.model_name") and "not a plain SQL identifier" in problem
+    (problem,) = problems_of({"register": {**good, "promotion": {"mode": "sometimes"}}})
+    assert problem.startswith("register.promotion.mode")

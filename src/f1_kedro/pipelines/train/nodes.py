@@ -5,19 +5,14 @@ from __future__ import annotations
 import itertools
 import logging
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
+from matplotlib.figure import Figure
+from sklearn.metrics import f1_score, log_loss
 
-from f1_kedro.lazy import lazy_module
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
-# snowflake-ml, scikit-learn and matplotlib load when a train node first uses them, not when
-# `kedro` imports the pipeline (every command does): see f1_kedro.lazy.
-m = lazy_module("f1_kedro.pipelines.train.modeling")
-plots = lazy_module("f1_kedro.pipelines.train.plots")
+from . import modeling as m
+from . import plots
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +60,8 @@ def _candidates(train: Any, validation: Any, params: dict[str, Any]) -> list[dic
         classifier = m.build_classifier(features, params["label"], hyper, params).fit(transformed)
         scored = m.predict_probabilities(preprocessing, classifier, validation, params["label"])
         y, proba = scored[params["label"]].to_numpy(dtype=int), m.probabilities(scored)
-        loss = float(m.log_loss(y, proba, labels=sorted(m.CLASS_LABELS)))
-        f1 = float(m.f1_score(y, proba.argmax(axis=1), average="macro"))
+        loss = float(log_loss(y, proba, labels=sorted(m.CLASS_LABELS)))
+        f1 = float(f1_score(y, proba.argmax(axis=1), average="macro"))
         candidates.append({"hyperparameters": hyper, "log_loss": loss, "macro_f1": f1})
     return candidates
 

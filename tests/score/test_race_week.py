@@ -9,7 +9,6 @@ One scratch project for the module: one full `kedro run`, then three short pipel
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +19,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import accuracy_score, f1_score, log_loss
 
-from tests.conftest import RACE_LEVEL_TABLES, copy_project, run_kedro, write_subset
+from tests.conftest import copy_project, remove_race_outcomes, run_kedro, write_subset
 
 SPAIN, AUSTRIA = 1130, 1131  # 2024 rounds 10 and 11
 PARAMS = {
@@ -30,16 +29,8 @@ PARAMS = {
 }
 
 
-def after_qualifying(folder: Path, race_id: int) -> None:
-    """Remove what a race produces after its qualifying: results, standings, laps, stops."""
-    for name in RACE_LEVEL_TABLES:
-        if name == "qualifying":
-            continue
-        path = folder / f"{name}.csv"
-        lines = path.read_text().splitlines(keepends=True)
-        race_col = next(csv.reader([lines[0]])).index("raceId")
-        kept = [ln for ln in lines[1:] if next(csv.reader([ln]))[race_col] != str(race_id)]
-        path.write_text("".join([lines[0], *kept]))
+# the data as it stands on the Saturday night before a race (its qualifying in, its results not)
+after_qualifying = remove_race_outcomes
 
 
 def query(project: Path, sql: str) -> pd.DataFrame:

@@ -41,20 +41,13 @@ def test_catalog_resolves_every_dataset_without_credentials(project: Path, monke
     assert snowflake.SESSIONS._session is None  # resolving connected to nothing
 
 
-def test_run_without_credentials_fails_fast(project: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SNOWFLAKE_")}
-    env.update(SNOWFLAKE_PASSWORD=SECRET, COLUMNS="400")
+def _failed_snowflake_run(project: Path, pipelines: str, env: dict[str, str]) -> str:
+    """`kedro run --env snowflake --pipelines <pipelines>` as a user types it; it must fail.
+
+    Returns its output on one line (the log wraps nothing then).
+    """
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kedro",
-            "run",
-            "--env",
-            "snowflake",
-            "--pipelines",
-            "bootstrap,ingest",
-        ],
+        [sys.executable, "-m", "kedro", "run", "--env", "snowflake", "--pipelines", pipelines],
         cwd=project,
         env=env,
         capture_output=True,
@@ -63,6 +56,13 @@ def test_run_without_credentials_fails_fast(project: Path) -> None:
     )
     output = " ".join((result.stdout + result.stderr).split())
     assert result.returncode != 0, output[-2000:]
+    return output
+
+
+def test_run_without_credentials_fails_fast(project: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SNOWFLAKE_")}
+    env.update(SNOWFLAKE_PASSWORD=SECRET, COLUMNS="400")
+    output = _failed_snowflake_run(project, "bootstrap,ingest", env)
     assert (
         "Snowflake credentials are missing: SNOWFLAKE_ACCOUNT, SNOWFLAKE_USER, SNOWFLAKE_ROLE, "
         "SNOWFLAKE_WAREHOUSE." in output
@@ -102,16 +102,7 @@ def test_run_reads_credentials_and_fails_only_on_connecting(project: Path, sourc
         )
     else:
         env.update({snowflake.ENV_VARS[k]: str(v) for k, v in values.items()})
-    result = subprocess.run(
-        [sys.executable, "-m", "kedro", "run", "--env", "snowflake", "--pipelines", "bootstrap"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    output = " ".join((result.stdout + result.stderr).split())
-    assert result.returncode != 0, output[-2000:]
+    output = _failed_snowflake_run(project, "bootstrap", env)
     assert "credentials are missing" not in output, output[-2000:]
     assert "could not open a Snowflake session for account 'acme-f1' at 127.0.0.1" in output, (
         output[-2000:]

@@ -72,3 +72,8 @@ lint: install
 ## (bench/snowflake_emulated.py: starts it, runs, checks RAW and FEATURES row counts, stops it).
 snowflake-emulated: install
 	$(PY) -m bench.snowflake_emulated
+
+## The whole chain on a real Snowflake account in F1_SMOKE_<UTC timestamp>, everything dropped at
+## the end (bench/snowflake_smoke.py). `make snowflake-smoke DRY_RUN=1` prints it, connecting to none.
+snowflake-smoke: install
+	$(PY) -m bench.snowflake_smoke $(if $(DRY_RUN),--dry-run)

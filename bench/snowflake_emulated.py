@@ -60,18 +60,20 @@ def emulator_env(port: int) -> dict[str, str]:
 
 
 def start_emulator(port: int, mirror: str, routes: Path) -> subprocess.Popen[str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bench.snowflake_emulator", "--port", str(port)]
-        + ["--mirror", mirror, "--routes", str(routes)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    # its log goes to a file: an unread pipe fills up and blocks the server
+    with open(routes.with_suffix(".log"), "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bench.snowflake_emulator", "--port", str(port)]
+            + ["--mirror", mirror, "--routes", str(routes)],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the emulator exited: {process.stdout.read()[-2000:]}")
+            raise RuntimeError(f"the emulator exited: {routes.with_suffix('.log').read_text()}")
         with socket.socket() as sock:
             if sock.connect_ex(("127.0.0.1", port)) == 0:
                 return process
@@ -102,6 +104,8 @@ def row_counts(port: int, tables: list[str]) -> dict[str, int]:
         port=port,
         protocol="http",
         session_parameters={"CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False},
+        login_timeout=30,
+        network_timeout=60,
     )
     try:
         cursor = conn.cursor()
@@ -120,30 +124,46 @@ def one_season(source: Path, target: Path, season: int) -> Path:
     return write_subset(source, target, season, season)
 
 
-def run(project: Path, data: Path, season: int, workdir: Path) -> dict[str, Any]:
-    """The whole emulated run; returns the report the make target prints. Raises on a mismatch."""
+def run(
+    project: Path,
+    data: Path,
+    season: int,
+    workdir: Path,
+    runs: tuple[str, ...] = (PIPELINES,),
+    database: str = "FORMULA1",
+    raw_database: str = "RAW",
+) -> dict[str, Any]:
+    """The whole emulated run; returns the report the make target prints. Raises on a mismatch.
+
+    `runs`: the `--pipelines` of each `kedro run`, in order; `database` / `raw_database`: where
+    the project's FORMULA1 and RAW are (the smoke command's renamed copy runs here too).
+    """
     mirror_dir = one_season(data, workdir / f"season_{season}", season)
     routes = workdir / "routes.jsonl"
     port = _free_port()
+    features = f"{database}.ML.FEATURES"
     started = time.perf_counter()
     cpu = os.times()
     emulator = start_emulator(port, f"{public_bucket(project)}={mirror_dir}", routes)
     try:
-        result = subprocess.run(
-            [sys.executable, "-m", "kedro", "run", "--env", "snowflake", "--pipelines", PIPELINES],
-            cwd=project,
-            env={**emulator_env(port), "COLUMNS": "200"},
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(
-                f"kedro run --env snowflake failed:\n{(result.stdout + result.stderr)[-4000:]}"
+        for pipelines in runs:
+            result = subprocess.run(
+                [sys.executable, "-m", "kedro", "run", "--env", "snowflake"]
+                + ["--pipelines", pipelines],
+                cwd=project,
+                env={**emulator_env(port), "COLUMNS": "200", "SNOWFLAKE_DATABASE": database},
+                capture_output=True,
+                text=True,
+                timeout=600,
             )
+            if result.returncode != 0:
+                raise RuntimeError(
+                    f"kedro run --env snowflake --pipelines {pipelines} failed:\n"
+                    + (result.stdout + result.stderr)[-4000:]
+                )
         raw = {f.stem: len(f.read_text().splitlines()) - 1 for f in mirror_dir.glob("*.csv")}
-        expected = {f"RAW.FORMULA1.{name.upper()}": rows for name, rows in raw.items()}
-        counts = row_counts(port, [*sorted(expected), "FORMULA1.ML.FEATURES"])
+        expected = {f"{raw_database}.FORMULA1.{name.upper()}": n for name, n in raw.items()}
+        counts = row_counts(port, [*sorted(expected), features])
     finally:
         stop(emulator)
     elapsed = time.perf_counter() - started
@@ -153,11 +173,11 @@ def run(project: Path, data: Path, season: int, workdir: Path) -> dict[str, Any]
     if wrong:
         raise RuntimeError(f"RAW row counts differ from the files (table: (loaded, file)): {wrong}")
     results = mirror_dir / "results.csv"
-    if not 0 < counts["FORMULA1.ML.FEATURES"] <= len(results.read_text().splitlines()) - 1:
-        raise RuntimeError(f"FORMULA1.ML.FEATURES has {counts['FORMULA1.ML.FEATURES']} rows")
+    if not 0 < counts[features] <= len(results.read_text().splitlines()) - 1:
+        raise RuntimeError(f"{features} has {counts[features]} rows")
     lines = [json.loads(line) for line in routes.read_text().splitlines()]
     return {
-        "command": f"kedro run --env snowflake --pipelines {PIPELINES}",
+        "commands": [f"kedro run --env snowflake --pipelines {p}" for p in runs],
         "season": season,
         "rows": counts,
         "routes": dict(Counter(line["route"] for line in lines)),

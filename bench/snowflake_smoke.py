@@ -90,6 +90,9 @@ def rename(text: str, names: SmokeNames) -> str:
         (rf"(?m)^(\s*)FORMULA1:(\s*\[(?:{layers}))", rf"\g<1>{p}:\g<2>"),
         (r"(\b(?:raw_database|database):\s*)RAW\b", rf"\g<1>{raw}"),
         (r"(\b(?:database|snowflake_registry_database):\s*)FORMULA1\b", rf"\g<1>{p}"),
+        # dbt parses the project with its default (duckdb) target, whose main database is named
+        # by the file stem: the features pipeline's table names come from that parse
+        (r"/FORMULA1\.duckdb\b", f"/{p}.duckdb"),
         # account-level objects
         (rf"(?<![\w$])({'|'.join(WAREHOUSES + ROLES)})(?![\w$])", rf"{p}_\g<1>"),
     ]

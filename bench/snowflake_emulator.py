@@ -157,9 +157,10 @@ def _get(
     return cursor
 
 
-def _fix_wide_csv(copy_into: Any, exp: Any) -> None:
+def _fix_wide_csv(copy_into: Any, exp: Any) -> Callable[..., Any]:
     """fakesnow selects `column0..` from DuckDB's read_csv, which names the columns `column00..`
-    once a file has 10 or more (races, results, sprint_results): an emulator bug, not ours."""
+    once a file has 10 or more (races, results, sprint_results): an emulator bug, not ours.
+    Returns fakesnow's own function (tests put it back)."""
     original = copy_into._inserts
 
     def inserts(*args: Any, **kwargs: Any) -> list[Any]:
@@ -173,6 +174,7 @@ def _fix_wide_csv(copy_into: Any, exp: Any) -> None:
         return result
 
     copy_into._inserts = inserts
+    return original
 
 
 def main(argv: list[str] | None = None) -> int:

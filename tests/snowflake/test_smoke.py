@@ -96,6 +96,8 @@ def test_the_renamed_conf_and_dbt_name_only_smoke_objects(scratch: Path) -> None
     assert sources["sources"][0]["schema"] == "FORMULA1"
     dbt_vars = yaml.safe_load((scratch / "dbt/dbt_project.yml").read_text())["vars"]
     assert dbt_vars["snowflake_registry_database"] == P
+    settings = yaml.safe_load((scratch / "conf/snowflake/parameters_snowflake.yml").read_text())
+    assert settings["snowflake"]["database"] == P  # what the run checks SNOWFLAKE_DATABASE against
 
 
 def test_the_dry_run_prints_every_statement_and_connects_to_nothing(

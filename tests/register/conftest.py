@@ -8,25 +8,13 @@ from typing import Any
 import pytest
 
 from f1_kedro.engines.mlflow_registry import MlflowModelRegistry
-from f1_kedro.pipelines.train import nodes as train_nodes
-from tests.train.conftest import make_features, small_params
+from tests.train.conftest import train_synthetic
 
 
 @pytest.fixture(scope="session")
 def trained() -> dict[str, Any]:
     """What `kedro run --pipeline=train` hands the register node, from the synthetic table."""
-    params = small_params()
-    train, validation, fit, test = train_nodes.split_by_season(make_features(), params)
-    search = train_nodes.search_hyperparameters(train, validation, params)
-    preprocessing, classifier, summary = train_nodes.fit_final_model(fit, search, params)
-    metrics = train_nodes.evaluate(preprocessing, classifier, fit, test, params)
-    return {
-        "preprocessing_pipeline": preprocessing,
-        "classifier": classifier,
-        "train_summary": summary,
-        "metrics": metrics,
-        "test_rows": test,
-    }
+    return train_synthetic()
 
 
 @pytest.fixture

@@ -203,16 +203,18 @@ def _calibration_check(predictions: pd.DataFrame, b0: int, b1: int, label: str) 
     for season in range(b0, b1 + 1):
         earlier = predictions[predictions["SEASON"] < season]
         this = predictions[predictions["SEASON"] == season]
-        y0, logits0 = earlier[label].to_numpy(dtype=int), np.log(m.probabilities(earlier))
-        fitted = minimize_scalar(
-            lambda t, y=y0, z=logits0: log_loss(y, _softmax(z / t), labels=bt.CLASSES),
-            bounds=(0.25, 4.0),
-            method="bounded",
-        )
-        temperatures[season] = round(float(fitted.x), 4)
+        temperature = 1.0  # no earlier out-of-fold season: nothing to fit on
+        if len(earlier):
+            y0, logits0 = earlier[label].to_numpy(dtype=int), np.log(m.probabilities(earlier))
+            temperature = minimize_scalar(
+                lambda t, y=y0, z=logits0: log_loss(y, _softmax(z / t), labels=bt.CLASSES),
+                bounds=(0.25, 4.0),
+                method="bounded",
+            ).x
+        temperatures[str(season)] = round(float(temperature), 4)
         proba = m.probabilities(this)
         raw.append(proba)
-        calibrated.append(_softmax(np.log(proba) / fitted.x))
+        calibrated.append(_softmax(np.log(proba) / temperature))
     y = predictions.loc[predictions["SEASON"].between(b0, b1), label].to_numpy(dtype=int)
     before = float(log_loss(y, np.concatenate(raw), labels=bt.CLASSES))
     after = float(log_loss(y, np.concatenate(calibrated), labels=bt.CLASSES))

@@ -84,8 +84,18 @@ def main(argv: list[str] | None = None) -> int:
     b0, b1 = params["seasons"]["backtest"]
     print(f"\nBacktest {b0}-{b1}, pooled; used: {sorted(used)}")
     print("(d = variant minus as configured: accuracy/macro F1 higher is better, log loss lower)")
-    print(frame.to_markdown())
+    print(_markdown(frame))
     return 0
+
+
+def _markdown(frame: pd.DataFrame) -> str:
+    """A GitHub table (pandas' to_markdown needs tabulate, which the project does not install)."""
+    head = ["variant", *map(str, frame.columns)]
+    rows = [
+        [str(i), *(str(v) for v in row)] for i, row in zip(frame.index, frame.values, strict=True)
+    ]
+    lines = [head, ["---"] * len(head), *rows]
+    return "\n".join("| " + " | ".join(line) + " |" for line in lines)
 
 
 if __name__ == "__main__":

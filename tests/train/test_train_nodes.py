@@ -166,6 +166,8 @@ def test_backtest_scores_each_season_on_a_model_that_never_saw_it(features, para
     assert result["model"]["rows"] == int(features["SEASON"].between(2017, 2020).sum())
     assert set(result["model_wins_seasons"]) == {"accuracy", "macro_f1", "log_loss", "brier", "rps"}
     assert result["calibration"]["applied"] is False
+    mean = np.mean([s["model"]["macro_f1"] for s in result["by_season"]])
+    assert result["mean_over_seasons"]["model"]["macro_f1"] == pytest.approx(mean)
     assert isinstance(nodes.plot_reliability(predictions, params), Figure)
     assert isinstance(nodes.plot_backtest(result), Figure)
     # a season the fit could not have seen: changing its outcomes changes only its own scores

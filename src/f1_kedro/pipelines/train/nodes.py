@@ -98,6 +98,10 @@ def backtest(
         "by_season": by_season,
         "calibration": _calibration_check(predictions, b0, b1, label),
     }
+    summary["mean_over_seasons"] = {
+        who: {k: float(np.mean([s[who][k] for s in by_season])) for k in _SCORES}
+        for who in ("model", "baseline")
+    }
     summary["model_wins_seasons"] = {
         k: sum(
             (s["model"][k] < s["baseline"][k]) if k in _LOWER_IS_BETTER

@@ -21,6 +21,8 @@ from . import plots
 
 if TYPE_CHECKING:  # matplotlib loads with the first figure, not with every `kedro` command
     from matplotlib.figure import Figure
+else:  # what Kedro's type-hint reading of the node functions sees at run time
+    Figure = Any
 
 logger = logging.getLogger(__name__)
 

@@ -124,7 +124,7 @@ def rolling(rows: pd.DataFrame, first: int, last: int, params: dict[str, Any]) -
             time.perf_counter() - started,
         )  # fmt: skip
     y = {
-        s: rows.loc[rows["SEASON"] == s, label].to_numpy(dtype=int) for s in range(first, last + 2)
+        s: rows.loc[rows["SEASON"] == s, label].to_numpy(dtype=int) for s in range(first, last + 1)
     }
     searches = {s: choose(candidates[s - 2], y[s - 1]) for s in range(first + 2, last + 2)}
     proba = {}

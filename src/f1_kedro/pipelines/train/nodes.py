@@ -355,8 +355,8 @@ def plot_feature_importance(summary: dict[str, Any]) -> Figure:
 
 
 def plot_reliability(predictions: pd.DataFrame, params: dict[str, Any]) -> Figure:
-    """Per class: the backtest's predicted probability against how often the class happened."""
+    """Per class: the backtest's predicted probabilities (model, grid rule) against outcomes."""
     b0, b1 = m.season_range(params, "backtest")
     rows = predictions[predictions["SEASON"].between(b0, b1)]
     y = rows[params["label"]].to_numpy(dtype=int)
-    return plots.reliability(y, m.probabilities(rows), (b0, b1))
+    return plots.reliability(y, m.probabilities(rows), _baseline_proba(rows), (b0, b1))

@@ -67,16 +67,20 @@ def backtest_by_season(backtest: dict[str, Any]) -> Figure:
     return fig
 
 
-def reliability(y: np.ndarray, proba: np.ndarray, seasons: tuple[int, int]) -> Figure:
+def reliability(
+    y: np.ndarray, proba: np.ndarray, rule_proba: np.ndarray, seasons: tuple[int, int]
+) -> Figure:
     """Per class: mean predicted probability against the observed frequency, by decile of p."""
     import matplotlib.pyplot as plt
     from sklearn.calibration import calibration_curve
 
     fig, axes = plt.subplots(1, proba.shape[1], figsize=(12, 4), constrained_layout=True)
     for k, ax in enumerate(axes):
-        observed, predicted = calibration_curve(y == k, proba[:, k], n_bins=10, strategy="quantile")
         ax.plot([0, 1], [0, 1], ":", color="grey", label="perfectly calibrated")
-        ax.plot(predicted, observed, "o-", label="XGBoost (out-of-fold)")
+        for p, style, name in ((proba, "o-", "XGBoost"), (rule_proba, "s--", "grid rule odds")):
+            # quantile bins: the grid rule has ~21 distinct values, so some bins merge
+            observed, predicted = calibration_curve(y == k, p[:, k], n_bins=10, strategy="quantile")
+            ax.plot(predicted, observed, style, label=f"{name} (out-of-fold)")
         ax.set_title(CLASS_LABELS[k].replace("_", " "))
         ax.set_xlabel("predicted probability (decile means)")
         ax.set_aspect("equal")

@@ -79,3 +79,17 @@ def test_the_objective_matches_scikit_learn():
     assert decision.objective(y, predicted, "accuracy", 3) == pytest.approx(
         accuracy_score(y, predicted)
     )
+
+
+def test_a_column_without_values_in_a_window_fits_quietly(rows, params):
+    """The data's first season has no circuit history yet: no warning, the same row count."""
+    import warnings
+
+    rows = rows.assign(SPRINT_POSITION=np.nan)
+    params = {**params, "numeric_features": [*params["numeric_features"], "SPRINT_POSITION"]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (_, proba), *_ = backtest.window_predictions(
+            rows[rows.SEASON <= 2019], rows[rows.SEASON == 2020], params
+        )
+    assert proba.shape == (int((rows.SEASON == 2020).sum()), 3)

@@ -38,8 +38,11 @@ def preprocessor(params: dict[str, Any]) -> Any:
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
     numeric, categorical = list(params["numeric_features"]), list(params["categorical_features"])
+    # keep_empty_features: an early window may have a column with no value yet (a circuit
+    # history in the data's first season); kept as zeros instead of dropped with a warning
+    imputer = SimpleImputer(strategy="median", keep_empty_features=True)
     parts: list[tuple[str, Any, list[str]]] = [
-        ("numeric", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric)
+        ("numeric", make_pipeline(imputer, StandardScaler()), numeric)
     ]
     if categorical:
         encoder = OneHotEncoder(handle_unknown="ignore", sparse_output=False)

@@ -43,13 +43,32 @@ def closing_summary(catalog: Any, outputs: Iterable[str], last_stage: str | None
 
 
 def _model_vs_grid(metrics: dict[str, Any]) -> str:
-    model, grid = metrics["model"], metrics["baseline"]
-    verdict = "beats" if metrics["model_beats_baseline"] else "does NOT beat"
+    """The backtest (seasons the model never saw) when train ran one, else the test window."""
+    backtest = metrics.get("backtest")
+    if not backtest:
+        model, grid = metrics["model"], metrics["baseline"]
+        verdict = "beats" if metrics["model_beats_baseline"] else "does NOT beat"
+        return (
+            f"Model {verdict} the grid baseline on test seasons {metrics['test_seasons']}: "
+            f"macro F1 {model['macro_f1']:.3f} vs {grid['macro_f1']:.3f}, "
+            f"log loss {model['log_loss']:.3f} vs {grid['log_loss']:.3f} "
+            "(data/08_reporting/metrics.json)"
+        )
+    model, grid = backtest["model"], backtest["baseline"]
+    first, last = backtest["seasons"]
+    seasons = last - first + 1
+    wins = backtest.get("model_wins_seasons", {})
+    won = ", ".join(
+        f"{metric.replace('_', ' ')} {wins[metric]}/{seasons}"
+        for metric in ("accuracy", "macro_f1", "log_loss")
+        if metric in wins
+    )
     return (
-        f"Model {verdict} the grid baseline on test seasons {metrics['test_seasons']}: "
+        f"Backtest {first}-{last} (each season unseen), model vs grid rule: "
         f"macro F1 {model['macro_f1']:.3f} vs {grid['macro_f1']:.3f}, "
-        f"log loss {model['log_loss']:.3f} vs {grid['log_loss']:.3f} "
-        "(data/08_reporting/metrics.json)"
+        f"log loss {model['log_loss']:.3f} vs {grid['log_loss']:.3f}"
+        + (f"; seasons won: {won}" if won else "")
+        + " (data/08_reporting/metrics.json)"
     )
 
 

@@ -7,6 +7,8 @@ any other warning still prints. `python -W error` or PYTHONWARNINGS still win fo
 
 from __future__ import annotations
 
+import importlib
+import re
 import warnings
 
 # (message regex, category, module regex, why it is safe to hide)
@@ -43,6 +45,12 @@ KNOWN_WARNINGS: tuple[tuple[str, type[Warning], str, str], ...] = (
         "form/standing columns are NULL for a driver's first races by design; the signature keeps "
         "the pandas dtype (float), which is what scoring sends",
     ),
+    (
+        r"register_new_resolver\(\) is deprecated",
+        UserWarning,
+        r"kedro_mlflow\.framework\.hooks\.mlflow_hook",
+        "kedro-mlflow 2.0.3 registers its km.random_name resolver so (the plugin's to migrate)",
+    ),
 )
 
 
@@ -50,3 +58,20 @@ def install() -> None:
     """Add the filters (idempotent: warnings.filterwarnings drops duplicates)."""
     for message, category, module, _why in KNOWN_WARNINGS:
         warnings.filterwarnings("ignore", message=message, category=category, module=module)
+
+
+def import_hiding(module: str, message: str, why: str) -> None:
+    """Import `module`, hiding the warnings whose text matches `message` (stated with `why`).
+
+    For warnings that MLflow raises under its own "once" filter (mlflow.utils.annotations.
+    filter_user_warnings_once puts it first, so no `filterwarnings` reaches them): recorded, and
+    every other warning of the import printed as usual.
+    """
+    pattern = re.compile(rf"(\x1b\[[\d;]*m)?{message}")  # MLflow colours its messages
+    with warnings.catch_warnings(record=True) as caught:
+        importlib.import_module(module)
+    for warning in caught:
+        if not pattern.match(str(warning.message)):
+            warnings.showwarning(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )

@@ -8,21 +8,31 @@ parameters for `kedro run --env snowflake`.
 from f1_kedro import quiet
 from f1_kedro.hooks import LazyEngineHook, RunLockHook, StageTimingHook
 from f1_kedro.params import ParamsValidationHook
+from f1_kedro.run_tracking import RunTrackingHook, project_root
 
 quiet.install()  # before Kedro's config loader raises the first known warning
 
 # Hooks run last-registered first: parameters are checked before anything else (nothing written
 # on a bad value), then the Snowflake hook checks credentials, then the run lock is taken.
 # The Snowflake hook is imported only when the `snowflake` parameters group exists (conf/snowflake).
+# MLflow run tracking (kedro-mlflow, conf/base/mlflow.yml) starts last, once the lock is held.
 HOOKS = (
+    RunTrackingHook(
+        metrics=("metrics",),
+        artifacts=("metrics", "confusion_matrix_plot", "feature_importance_plot", "backtest_plot"),
+    ),
     RunLockHook(),
     StageTimingHook(),
     LazyEngineHook("f1_kedro.engines.snowflake:SnowflakeSessionHook", when_param="snowflake"),
     ParamsValidationHook(),
 )
 
+# kedro-mlflow's own hook is RunTrackingHook's parent: the plugin's copy would track twice.
+DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow",)  # its distribution name
+
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
     "merge_strategy": {"parameters": "soft"},
+    "custom_resolvers": {"project_root": project_root},  # conf/base/mlflow.yml's store path
 }

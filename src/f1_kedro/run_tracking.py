@@ -1,0 +1,77 @@
+"""Run tracking through kedro-mlflow: one MLflow run per `kedro run`, named, with train's numbers.
+
+kedro-mlflow's `MlflowHook` opens the run, logs every `params:` input of a node and closes the run
+(config: `conf/base/mlflow.yml`). This subclass adds what its config cannot say: a distinct run
+name (`train 2026-11-28 10:32:05`, where kedro-mlflow would name every run `__default__`), and the
+numbers and plots of the datasets listed here, logged from the saved data (`mlflow.log_metrics`,
+`log_dict`, `log_figure`), so the catalog keeps its plain datasets (kedro-viz previews them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import mlflow
+from kedro.framework.hooks import hook_impl
+from kedro.utils import find_kedro_project
+
+from f1_kedro import quiet
+
+quiet.import_hiding(
+    "kedro_mlflow.mlflow",
+    r"Add type hints to the `predict` method",
+    why="raised when kedro-mlflow defines its KedroPipelineModel; the project logs no model "
+    "through it (the registry's pyfunc is f1_kedro's own)",
+)
+from kedro_mlflow.framework.hooks.mlflow_hook import MlflowHook  # noqa: E402
+
+
+def project_root() -> str:
+    """The Kedro project holding the working directory (notebooks/ included): `${project_root:}`."""
+    return (find_kedro_project(Path.cwd()) or Path.cwd()).resolve().as_posix()
+
+
+def numeric_leaves(data: Mapping[str, Any], prefix: str = "") -> dict[str, float]:
+    """`{"model": {"macro_f1": 0.7}}` -> `{"model.macro_f1": 0.7}`; lists, text, bools dropped."""
+    leaves: dict[str, float] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            leaves.update(numeric_leaves(value, f"{name}."))
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            if math.isfinite(value):
+                leaves[name] = float(value)
+    return leaves
+
+
+class RunTrackingHook(MlflowHook):
+    """kedro-mlflow's hook, with run names and the listed datasets as metrics and artefacts."""
+
+    def __init__(self, metrics: Iterable[str] = (), artifacts: Iterable[str] = ()):
+        super().__init__()
+        self._metric_datasets = frozenset(metrics)
+        self._artifact_datasets = frozenset(artifacts)
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
+        if self.mlflow_config.tracking.run.name is None:
+            names = run_params.get("pipeline_names") or ["__default__"]
+            stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+            self.mlflow_config.tracking.run.name = f"{'+'.join(names)} {stamp}"
+        super().before_pipeline_run(run_params, pipeline, catalog)
+
+    @hook_impl
+    def after_dataset_saved(self, dataset_name: str, data: Any) -> None:
+        if not self._is_mlflow_enabled or mlflow.active_run() is None:
+            return
+        if dataset_name in self._metric_datasets and isinstance(data, Mapping):
+            mlflow.log_metrics(numeric_leaves(data))
+        if dataset_name in self._artifact_datasets:
+            if isinstance(data, Mapping):
+                mlflow.log_dict(dict(data), f"{dataset_name}.json")
+            elif hasattr(data, "savefig"):  # a matplotlib Figure
+                mlflow.log_figure(data, f"{dataset_name}.png")

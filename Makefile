@@ -30,9 +30,15 @@ chromium:
 	@{ command -v chromium && command -v chromedriver; } >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; } \
 	  || echo "WARNING: could not install chromium; the kedro-viz screenshot test will be skipped"
 
-## kedro-viz on http://127.0.0.1:4141: every pipeline by layer, dataset previews (docs/tools.md).
+## kedro-viz on http://127.0.0.1:4141, opened on the features stage (dbt's layers): kedro-viz itself
+## opens on the whole run (__default__, ~70 datasets at ~20 % zoom). Deep links: docs/tools.md.
+VIZ_URL := http://127.0.0.1:4141/?pid=features
 viz: install
-	$(KEDRO) viz run --autoreload
+	@echo "kedro-viz: $(VIZ_URL) (the whole run: ?pid=__default__; one stage: ?pid=train, ...)"
+	@# the browser opens on the deep link once the port answers (bash's /dev/tcp), for 10 minutes
+	@( for _ in $$(seq 600); do (exec 3<>/dev/tcp/127.0.0.1/4141) 2>/dev/null \
+	  && exec $(PY) -m webbrowser -t "$(VIZ_URL)" >/dev/null; sleep 1; done ) &
+	$(KEDRO) viz run --autoreload --no-browser --host 127.0.0.1 --port 4141
 
 ## The same page as a static site in build/ (previews of what data/ holds now): any web server.
 viz-build: install
@@ -52,12 +58,12 @@ dbt-docs: install
 	.venv/bin/dbt docs generate --project-dir dbt --profiles-dir dbt --target duckdb
 	.venv/bin/dbt docs serve --project-dir dbt --profiles-dir dbt --host 127.0.0.1 --port 8081
 
-## The MLflow UI on http://127.0.0.1:5000 over the local registry that the register stage writes.
+## The MLflow UI on http://127.0.0.1:5000 (`kedro mlflow ui`: host, port and store from
+## conf/base/mlflow.yml): the runs of every `kedro run`, and the registry the register stage writes.
 mlflow: install
-	@test -f data/06_models/mlflow.db || { echo "No registry yet: run 'make run' (or" \
+	@test -f data/06_models/mlflow.db || { echo "No runs yet: run 'make run' (or" \
 	  "'kedro run --pipelines train,register') first."; exit 1; }
-	.venv/bin/mlflow ui --backend-store-uri sqlite:///data/06_models/mlflow.db \
-	  --host 127.0.0.1 --port 5000
+	PATH="$(CURDIR)/.venv/bin:$$PATH" $(KEDRO) mlflow ui
 
 bench: install
 	$(PY) bench/run.py

@@ -67,11 +67,11 @@ def import_hiding(module: str, message: str, why: str) -> None:
     filter_user_warnings_once puts it first, so no `filterwarnings` reaches them): recorded, and
     every other warning of the import printed as usual.
     """
-    pattern = re.compile(rf"(\x1b\[[\d;]*m)?{message}")  # MLflow colours its messages
+    pattern = re.compile(rf"(\x1b\[[\d;]*m)?(?:{message})")  # MLflow colours its messages
     with warnings.catch_warnings(record=True) as caught:
         importlib.import_module(module)
     for warning in caught:
         if not pattern.match(str(warning.message)):
-            warnings.showwarning(
+            warnings.warn_explicit(
                 warning.message, warning.category, warning.filename, warning.lineno
             )

@@ -10,6 +10,7 @@ numbers and plots of the datasets listed here, logged from the saved data (`mlfl
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -22,12 +23,19 @@ from kedro.utils import find_kedro_project
 from f1_kedro import quiet
 
 quiet.import_hiding(
-    "kedro_mlflow.mlflow",
-    r"Add type hints to the `predict` method",
-    why="raised when kedro-mlflow defines its KedroPipelineModel; the project logs no model "
-    "through it (the registry's pyfunc is f1_kedro's own)",
+    "kedro_mlflow.framework.hooks.mlflow_hook",
+    r"Add type hints to the `predict` method|Support for class-based `config` is deprecated",
+    why="MLflow's, when kedro-mlflow defines its KedroPipelineModel (the project logs no model "
+    "through it: the registry's pyfunc is f1_kedro's own); pydantic's, on kedro-mlflow 2.0.3's "
+    "config classes (the plugin's to migrate; shown only under pytest or -W)",
 )
 from kedro_mlflow.framework.hooks.mlflow_hook import MlflowHook  # noqa: E402
+from mlflow.tracking import MlflowClient  # noqa: E402
+
+logger = logging.getLogger(__name__)
+
+KEY_METRICS_VIEW = "key_metrics"  # conf/base/mlflow.yml's shared view of the runs table
+KEY_METRICS_TAG = f"mlflow.sharedViewState.{KEY_METRICS_VIEW}"
 
 
 def project_root() -> str:
@@ -63,6 +71,26 @@ class RunTrackingHook(MlflowHook):
             stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
             self.mlflow_config.tracking.run.name = f"{'+'.join(names)} {stamp}"
         super().before_pipeline_run(run_params, pipeline, catalog)
+        if self._is_mlflow_enabled:
+            self._follow_experiment_tags()
+
+    def _follow_experiment_tags(self) -> None:
+        """Set mlflow.yml's experiment tags (kedro-mlflow applies them only when it creates the
+        experiment), then log the link to the runs table with the key metrics."""
+        tracking, ui = self.mlflow_config.tracking, self.mlflow_config.ui
+        experiment_id = mlflow.active_run().info.experiment_id  # the run kedro-mlflow started
+        tags = tracking.experiment.create_experiment_kwargs.tags or {}
+        client = MlflowClient()  # on the tracking URI kedro-mlflow set
+        for key, value in tags.items():
+            client.set_experiment_tag(experiment_id, key, value)
+        view = f"?viewStateShareKey={KEY_METRICS_VIEW}" if KEY_METRICS_TAG in tags else ""
+        logger.info(
+            "MLflow: make mlflow, then http://%s:%s/#/experiments/%s/runs%s",
+            ui.host,
+            ui.port,
+            experiment_id,
+            view,
+        )
 
     @hook_impl
     def after_dataset_saved(self, dataset_name: str, data: Any) -> None:

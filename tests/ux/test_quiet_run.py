@@ -169,3 +169,33 @@ def test_dbt_docs_open_on_the_project_and_describe_what_users_read(
         ).fetchall()
     assert len(built) > 200
     assert sorted(set(built) - described) == []
+
+
+def test_the_run_is_tracked_in_mlflow_with_trains_numbers(
+    small_project: Path, full_run: str
+) -> None:
+    """kedro-mlflow's run of the whole `kedro run`: named, train's metrics and plots, and the
+    register stage's own run (the registered version) inside it, in the registry's store."""
+    import json
+
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{small_project}/data/06_models/mlflow.db")
+    runs = client.search_runs([client.get_experiment_by_name("f1_kedro_runs").experiment_id])
+    (run,) = [r for r in runs if r.info.run_name.startswith("__default__ ")]
+    assert run.info.status == "FINISHED"
+    assert {"model.macro_f1", "baseline.macro_f1", "model.log_loss"} <= set(run.data.metrics)
+    assert "train.search.grid.max_depth" in run.data.params
+    # the key-metrics view of conf/base/mlflow.yml names metrics that train logs
+    experiment = client.get_experiment_by_name("f1_kedro_runs")
+    view = json.loads(experiment.tags["mlflow.sharedViewState.key_metrics"])
+    shown = {c[len("metrics.`") : -1] for c in view["selectedColumns"] if c.startswith("metrics.")}
+    assert shown and shown <= set(run.data.metrics), shown - set(run.data.metrics)
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert {"metrics.json", "confusion_matrix_plot.png", "backtest_plot.png"} <= artifacts
+
+    registered = client.search_runs(
+        [client.get_experiment_by_name("f1_race_outcome").experiment_id]
+    )
+    assert [r.data.tags.get("mlflow.parentRunId") for r in registered] == [run.info.run_id]
+    assert not (small_project / "mlruns").exists() and not (small_project / "mlflow.db").exists()

@@ -1,0 +1,110 @@
+"""kedro-mlflow tracks every `kedro run` into the registry's store, one named run each.
+
+Two cheap runs (the bootstrap stage) in a scratch copy of the project: where the store is (the
+project's `data/06_models/mlflow.db`, also from a subfolder, as a notebook kernel starts), the
+experiment and its kind, distinct run names, the parameters, nothing at the project root.
+The metrics and plots of train are checked on the full run of tests/ux/test_quiet_run.py.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from f1_kedro.run_tracking import numeric_leaves
+from tests.conftest import copy_project
+from tests.viz.kedro_cli import KEDRO, kedro_env
+
+EXPERIMENT = "f1_kedro_runs"
+
+
+def test_numeric_leaves_flattens_numbers_only() -> None:
+    metrics = {
+        "model": {"macro_f1": 0.7, "per_class": {"podium": {"recall": 0.5}}},
+        "test_seasons": [2023, 2024],
+        "model_beats_baseline": True,
+        "folds": 9,
+        "log_loss": float("nan"),
+    }
+    assert numeric_leaves(metrics) == {
+        "model.macro_f1": 0.7,
+        "model.per_class.podium.recall": 0.5,
+        "folds": 9.0,
+    }
+
+
+def store_runs(project: Path) -> list:
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{project}/data/06_models/mlflow.db")
+    experiment = client.get_experiment_by_name(EXPERIMENT)
+    assert experiment is not None
+    assert experiment.tags.get("mlflow.experimentKind") == "custom_model_development"
+    return client.search_runs([experiment.experiment_id], order_by=["attributes.start_time"])
+
+
+# What a notebook kernel does on start (kedro.ipython): a session of the project found upward.
+KERNEL_START = """
+from pathlib import Path
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+root = Path.cwd().parent
+bootstrap_project(root)
+with KedroSession.create(project_path=root) as session:
+    session.load_context()
+"""
+
+
+def _run(args: list[str], cwd: Path) -> str:
+    result = subprocess.run(
+        args, cwd=cwd, env=kedro_env(), capture_output=True, text=True, timeout=600
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    return output
+
+
+@pytest.fixture(scope="module")
+def tracked(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A kernel's start in notebooks/ (the store is made there first), then two bootstrap runs."""
+    project = copy_project(tmp_path_factory.mktemp("tracking"))
+    _run([str(Path(KEDRO).with_name("python")), "-c", KERNEL_START], project / "notebooks")
+    assert (project / "data" / "06_models" / "mlflow.db").exists()
+    for _ in range(2):
+        output = _run([KEDRO, "run", "--pipelines", "bootstrap"], project)
+        assert "Warning: " not in output, output
+        assert "/#/experiments/" in output and "/runs?viewStateShareKey=key_metrics" in output
+    return project
+
+
+def test_each_run_is_one_named_mlflow_run_in_the_project_store(tracked: Path) -> None:
+    runs = store_runs(tracked)
+    assert len(runs) == 2
+    names = [run.info.run_name for run in runs]
+    assert len(set(names)) == 2, names
+    assert all(name.startswith("bootstrap 20") for name in names), names
+    assert all(run.info.status == "FINISHED" for run in runs)
+    for run in runs:
+        assert run.data.tags["kedro_command"] == "kedro run --pipeline=bootstrap"
+        assert run.data.params["bootstrap.stage"]  # a `params:bootstrap` input, flattened
+
+
+def test_nothing_is_written_outside_data(tracked: Path) -> None:
+    for stray in ("mlruns", "mlflow.db", "mlartifacts"):
+        assert not (tracked / stray).exists(), stray
+        assert not (tracked / "notebooks" / stray).exists(), stray
+    assert not (tracked / "notebooks" / "data").exists()  # the kernel used the root's store
+
+
+def test_the_key_metrics_view_is_on_the_experiment(tracked: Path) -> None:
+    """mlflow.yml's shared view: the runs table with train's key metrics as columns."""
+    import json
+
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{tracked}/data/06_models/mlflow.db")
+    tags = client.get_experiment_by_name(EXPERIMENT).tags
+    view = json.loads(tags["mlflow.sharedViewState.key_metrics"])
+    assert "metrics.`model.macro_f1`" in view["selectedColumns"]

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from f1_kedro.run_tracking import numeric_leaves
-from tests.conftest import copy_project
+from tests.conftest import PROJECT_ROOT, copy_project
 from tests.viz.kedro_cli import KEDRO, kedro_env
 
 EXPERIMENT = "f1_kedro_runs"
@@ -108,3 +108,19 @@ def test_the_key_metrics_view_is_on_the_experiment(tracked: Path) -> None:
     tags = client.get_experiment_by_name(EXPERIMENT).tags
     view = json.loads(tags["mlflow.sharedViewState.key_metrics"])
     assert "metrics.`model.macro_f1`" in view["selectedColumns"]
+
+
+def test_run_tracking_and_the_registry_share_one_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    """mlflow.yml's store is the register stage's (conf/base/catalog_register.yml): MLflow keeps
+    one global tracking URI, so the registry's calls and kedro-mlflow's run must find one file."""
+    from kedro.config import OmegaConfigLoader
+
+    from f1_kedro.settings import CONFIG_LOADER_ARGS
+
+    monkeypatch.chdir(PROJECT_ROOT / "notebooks")  # ${project_root:} finds the project upward
+    loader = OmegaConfigLoader(str(PROJECT_ROOT / "conf"), env="local", **CONFIG_LOADER_ARGS)
+    loader.config_patterns["mlflow"] = ["mlflow*", "mlflow*/**"]
+    tracking = loader["mlflow"]["server"]["mlflow_tracking_uri"]
+    registry = loader["catalog"]["model_registry"]["tracking_uri"]
+    assert registry.startswith("sqlite:///") and not registry.startswith("sqlite:////")
+    assert tracking == f"sqlite:///{PROJECT_ROOT.as_posix()}/{registry.removeprefix('sqlite:///')}"

@@ -30,7 +30,9 @@ quiet.import_hiding(
     "config classes (the plugin's to migrate; shown only under pytest or -W)",
 )
 from kedro_mlflow.framework.hooks.mlflow_hook import MlflowHook  # noqa: E402
+from mlflow.exceptions import MlflowException  # noqa: E402
 from mlflow.tracking import MlflowClient  # noqa: E402
+from sqlalchemy.exc import SQLAlchemyError  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +67,33 @@ class RunTrackingHook(MlflowHook):
         self._artifact_datasets = frozenset(artifacts)
 
     @hook_impl
+    def after_context_created(self, context: Any) -> None:
+        # kedro-mlflow opens (or creates) the store here: deferred to the run, after the parameter
+        # check and the run lock, so a rejected run, `kedro viz` or a kernel's start write nothing
+        self._context = context
+
+    def _open_store(self) -> bool:
+        """kedro-mlflow's setup (tracking URI, experiment); False, with a logged reason, when the
+        store cannot be opened: tracking is off for the run, which goes on (a stage that needs the
+        registry, in the same file, then stops with its own message naming it)."""
+        try:
+            super().after_context_created(self._context)
+        except (MlflowException, SQLAlchemyError, OSError) as error:
+            server = self._context.config_loader.get("mlflow", {}).get("server", {})
+            logger.warning(
+                "Run tracking is off for this run: cannot open the MLflow store %s (%s)",
+                server.get("mlflow_tracking_uri"),
+                str(error).splitlines()[0],
+            )
+            return False
+        return True
+
+    @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
+        self.run_id = None  # kedro-mlflow keeps it from an earlier session of this process
+        self._is_mlflow_enabled = self._open_store()
+        if not self._is_mlflow_enabled:
+            return
         if self.mlflow_config.tracking.run.name is None:
             names = run_params.get("pipeline_names") or ["__default__"]
             stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")

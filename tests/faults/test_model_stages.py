@@ -7,6 +7,7 @@ tests/score/test_score_pipeline.py; the tests below run in order on it, each lea
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -69,15 +70,28 @@ def predictions(project: Path) -> pd.DataFrame:
         con.close()
 
 
-def outputs_snapshot(project: Path) -> dict[str, float]:
-    """Modification times of everything train, register and score write."""
+def outputs_snapshot(project: Path) -> dict[str, object]:
+    """Modification times of everything train, register and score write; the MLflow store by its
+    registry (versions, aliases): the same file keeps the run history, where kedro-mlflow records
+    a run that failed in a node (docs/tools.md, Run tracking)."""
     folders = ("data/06_models", "data/08_reporting")  # the warehouse: compared by its tables
-    return {
+    store = project / "data/06_models/mlflow.db"
+    history = project / "data/06_models/mlartifacts/runs"  # run tracking's artefacts
+    files: dict[str, object] = {
         str(p.relative_to(project)): p.stat().st_mtime_ns
         for folder in folders
         for p in (project / folder).rglob("*")
-        if p.is_file()
+        if p.is_file() and p != store and history not in p.parents
     }
+    if store.exists():  # sqlite3.connect would create it
+        with sqlite3.connect(store) as con:
+            files["registry"] = (
+                con.execute(
+                    "select name, version, status, run_id from model_versions order by 1, 2"
+                ).fetchall()
+                + con.execute("select * from registered_model_aliases").fetchall()
+            )
+    return files
 
 
 # -- SIGKILL in the dbt build ---------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import sqlite3
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -77,8 +78,9 @@ class RunTrackingHook(MlflowHook):
         store cannot be opened: tracking is off for the run, which goes on (a stage that needs the
         registry, in the same file, then stops with its own message naming it)."""
         try:
+            self._rebase_copied_store()
             super().after_context_created(self._context)
-        except (MlflowException, SQLAlchemyError, OSError) as error:
+        except (MlflowException, SQLAlchemyError, sqlite3.Error, OSError) as error:
             server = self._context.config_loader.get("mlflow", {}).get("server", {})
             logger.warning(
                 "Run tracking is off for this run: cannot open the MLflow store %s (%s)",
@@ -87,6 +89,23 @@ class RunTrackingHook(MlflowHook):
             )
             return False
         return True
+
+    def _rebase_copied_store(self) -> None:
+        """In a copied or moved project, point the experiment's stored artefact paths at this
+        project's folder (MLflow keeps them absolute), as the registry does for its own."""
+        loader = self._context.config_loader
+        loader.config_patterns.setdefault("mlflow", ["mlflow*", "mlflow*/**", "**/mlflow*"])
+        conf = loader["mlflow"]
+        uri = conf.get("server", {}).get("mlflow_tracking_uri") or ""
+        experiment = conf.get("tracking", {}).get("experiment", {})
+        location = (experiment.get("create_experiment_kwargs") or {}).get("artifact_location")
+        database = Path(uri.removeprefix("sqlite:///"))
+        if uri.startswith("sqlite:///") and location and experiment.get("name"):
+            if database.exists():
+                # imported here: the registry module loads MLflow's model flavours (start-up time)
+                from f1_kedro.engines.mlflow_registry import rebase_artifact_paths
+
+                rebase_artifact_paths(database, experiment["name"], Path(location))
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:

@@ -125,3 +125,16 @@ def test_run_tracking_and_the_registry_share_one_store(monkeypatch: pytest.Monke
     registry = loader["catalog"]["model_registry"]["tracking_uri"]
     assert registry.startswith("sqlite:///") and not registry.startswith("sqlite:////")
     assert tracking == f"sqlite:///{PROJECT_ROOT.as_posix()}/{registry.removeprefix('sqlite:///')}"
+
+
+def test_a_copied_project_tracks_into_its_own_folders(
+    tracked: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """MLflow keeps absolute artefact paths: a copy's runs must not write into the original."""
+    import shutil
+
+    copy = tmp_path_factory.mktemp("tracking_copy") / "f1_kedro"
+    shutil.copytree(tracked, copy, symlinks=True)
+    _run([KEDRO, "run", "--pipelines", "bootstrap"], copy)
+    newest = store_runs(copy)[-1]
+    assert newest.info.artifact_uri.startswith((copy / "data" / "06_models").as_uri())

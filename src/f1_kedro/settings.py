@@ -19,7 +19,13 @@ quiet.install()  # before Kedro's config loader raises the first known warning
 HOOKS = (
     RunTrackingHook(
         metrics=("metrics",),
-        artifacts=("metrics", "confusion_matrix_plot", "feature_importance_plot", "backtest_plot"),
+        artifacts=(
+            "metrics",
+            "confusion_matrix_plot",
+            "feature_importance_plot",
+            "backtest_plot",
+            "reliability_plot",
+        ),
     ),
     RunLockHook(),
     StageTimingHook(),

@@ -134,7 +134,10 @@ class MlflowModelRegistry:
         identifier(model_name, "model name")  # checked before MLflow creates anything
         client = self.client()
         self._drop_incomplete_versions(client, model_name)
-        with mlflow.start_run(experiment_id=self._experiment_id(client), run_name=model_name):
+        # nested: under `kedro run`, kedro-mlflow's run for the whole run is already active
+        with mlflow.start_run(
+            experiment_id=self._experiment_id(client), run_name=model_name, nested=True
+        ):
             mlflow.log_params({k: _param(v) for k, v in params.items()})
             mlflow.log_metrics(metrics)
             native = artifacts.classifier.to_xgboost()

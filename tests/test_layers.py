@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT
+from tests.support import PROJECT_ROOT
 
 PACKAGE = PROJECT_ROOT / "src" / "f1_kedro"
 # What only the engine modules (and the catalog) may touch.

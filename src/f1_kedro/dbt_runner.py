@@ -4,10 +4,16 @@ Engine-free: the engine is the dbt target, which the catalog of each Kedro envir
 dbt runs in process through its programmatic `dbtRunner`; dbt-duckdb then opens the warehouse
 file itself, so no Kedro dataset may hold a connection to it meanwhile (the DuckDB datasets open
 and close one per call).
+
+dbt parses the project once per set of vars in a Kedro run: the first invocation parses (`dbt
+parse`, partial when dbt/ is unchanged) and the later ones reuse that manifest
+(`dbtRunner(manifest=...)`). dbt re-parses in full when `--vars` change, so each set of var names
+(the features builds', the score build's) keeps its own partial-parse state in its own target path.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -56,6 +62,8 @@ class DbtProject:
     target: str = "duckdb"
     vars: Mapping[str, Any] = field(default_factory=dict)
     env: Mapping[str, str] = field(default_factory=dict)
+    # dbt's parsed manifest per (target, vars), reused by every later invocation with the same vars
+    _manifests: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def build(
         self,
@@ -73,7 +81,7 @@ class DbtProject:
         logger.info("dbt %s", " ".join(args))
         started = time.perf_counter()
         with _environment(self.env):
-            result = _invoke(args)
+            result = _invoke(args, self._manifest(merged_vars))
         seconds = round(time.perf_counter() - started, 2)
         nodes = _node_results(result.result)
         failures = [n for n in nodes if n["status"] in _FAILED]
@@ -92,6 +100,16 @@ class DbtProject:
             "nodes": nodes,
         }
 
+    def _manifest(self, vars: Mapping[str, Any]) -> Any:
+        """The project parsed with `vars` (once per DbtProject and vars; raises if dbt cannot)."""
+        key = json.dumps([self.target, dict(vars)], sort_keys=True, default=str)
+        if key not in self._manifests:
+            result = _invoke(self._args("parse", (), vars, None))
+            if result.exception is not None or not result.success:
+                raise DbtBuildError(_failure_message(self.target, result.exception, [], "parse"))
+            self._manifests[key] = result.result
+        return self._manifests[key]
+
     def _args(
         self,
         command: str,
@@ -108,6 +126,8 @@ class DbtProject:
             str(self.profiles_dir),
             "--target",
             self.target,
+            "--target-path",
+            _state_path(self.target, vars),
         ]
         if select:
             args += ["--select", *select]
@@ -147,12 +167,23 @@ class DbtProjectDataset(AbstractDataset[None, DbtProject]):
         return {"project_dir": self._project.project_dir, "target": self._project.target}
 
 
-def _invoke(args: list[str]) -> Any:
+def _state_path(target: str, vars: Mapping[str, Any]) -> str:
+    """dbt's target path for this target and these var names, relative to the dbt project.
+
+    dbt keeps one partial-parse state per target path and parses in full when the `--vars` differ
+    from the state's: the features and score builds pass different var names, so each set keeps its
+    own state and a second `kedro run` re-parses nothing (unless a value changed).
+    """
+    names = hashlib.sha1(json.dumps([target, sorted(vars)]).encode()).hexdigest()[:8]
+    return f"target/kedro-{target}-{names}"
+
+
+def _invoke(args: list[str], manifest: Any = None) -> Any:
     # Imported here: dbt is heavy to import and only the nodes that run it need it.
     from dbt.cli.main import dbtRunner
 
     try:
-        return dbtRunner().invoke(args)
+        return dbtRunner(manifest=manifest).invoke(args)
     finally:
         _release_adapters()
 
@@ -205,9 +236,12 @@ def _node_results(execution: Any) -> list[dict[str, Any]]:
 
 
 def _failure_message(
-    target: str, exception: BaseException | None, failures: list[dict[str, Any]]
+    target: str,
+    exception: BaseException | None,
+    failures: list[dict[str, Any]],
+    command: str = "build",
 ) -> str:
-    lines = [f"dbt build failed on target {target!r}"]
+    lines = [f"dbt {command} failed on target {target!r}"]
     if exception is not None:
         lines.append(f"{type(exception).__name__}: {exception}")
     lines += [f"- {f['node']} [{f['status']}]: {f['message']}" for f in failures]

@@ -21,7 +21,7 @@ from bench.project import ScratchProject
 from bench.scale import scale
 from f1_kedro.engines.duckdb import DuckDBWarehouse
 from f1_kedro.ingest_spec import table_specs
-from tests.conftest import write_subset
+from tests.support import write_subset
 
 
 @pytest.fixture(scope="module")

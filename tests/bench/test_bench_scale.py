@@ -11,7 +11,7 @@ import yaml
 from bench.scale import DIMENSIONS, RACE_TABLES, TABLES, scale
 from f1_kedro.engines.duckdb import DuckDBWarehouse
 from f1_kedro.ingest_spec import table_specs
-from tests.conftest import PROJECT_ROOT, write_subset
+from tests.support import PROJECT_ROOT, write_subset
 
 FACTOR = 3
 

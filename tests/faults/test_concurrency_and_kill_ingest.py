@@ -16,8 +16,15 @@ import pytest
 
 from f1_kedro.engines.duckdb import DuckDBWarehouse, WarehouseBusyError
 from f1_kedro.hooks import RunLockError
-from tests.conftest import README_ROW_COUNTS, run_kedro, write_subset
-from tests.faults.conftest import KedroProcess, start_kedro, table_counts, warehouse_files
+from tests.support import (
+    README_ROW_COUNTS,
+    KedroProcess,
+    run_kedro,
+    start_kedro,
+    table_counts,
+    warehouse_files,
+    write_subset,
+)
 
 TABLES = list(README_ROW_COUNTS)  # the order of conf/base/parameters_ingest.yml
 PAUSE_IN_LOAD = "f1_kedro.engines.duckdb:_check_primary_key"

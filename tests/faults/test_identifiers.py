@@ -18,8 +18,7 @@ import yaml
 from f1_kedro.engines.duckdb import DuckDBTableDataset, DuckDBWarehouseDataset
 from f1_kedro.identifiers import InvalidIdentifierError
 from f1_kedro.tables import BuiltTable
-from tests.conftest import run_kedro
-from tests.faults.conftest import fingerprints, warehouse_files
+from tests.support import fingerprints, run_kedro, warehouse_files
 
 DROP = "FORMULA1; DROP TABLE RAW.FORMULA1.STATUS; --"
 STATUS_COLUMNS = {"statusId": "INTEGER", "status": "VARCHAR"}

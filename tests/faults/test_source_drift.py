@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_kedro
-from tests.faults.conftest import fingerprints
+from tests.support import fingerprints, run_kedro
 
 Lines = list[bytes]
 

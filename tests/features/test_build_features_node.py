@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from types import SimpleNamespace
-from typing import Any
 
 import pytest
 
@@ -12,6 +10,7 @@ from f1_kedro import dbt_runner
 from f1_kedro.dbt_runner import DbtBuildError, DbtProject
 from f1_kedro.pipelines.features.nodes import build_features
 from f1_kedro.tables import BuiltTable
+from tests.support import FakeDbt
 
 PARAMS = {
     "select": ["f1_formula1"],
@@ -20,20 +19,6 @@ PARAMS = {
     "feature_table": "FORMULA1.ML.FEATURES",
 }
 FAILED_TEST_MESSAGE = "Got 3 results, configured to fail if != 0"
-
-
-class FakeDbt:
-    def __init__(self) -> None:
-        self.calls: list[dict[str, Any]] = []
-
-    def build(
-        self,
-        select: Sequence[str],
-        vars: Mapping[str, Any] | None = None,
-        exclude: Sequence[str] | None = None,
-    ) -> dict[str, Any]:
-        self.calls.append({"select": select, "vars": vars, "exclude": exclude})
-        return {"counts": {"pass": 3, "success": 2}}
 
 
 def test_node_builds_the_selection_and_returns_the_built_table() -> None:
@@ -56,10 +41,16 @@ def _result(node: str, status: str, message: str) -> SimpleNamespace:
     )
 
 
+def _parsed(args: list[str]) -> SimpleNamespace:
+    return SimpleNamespace(success=True, exception=None, result=f"manifest {args[-1]}")
+
+
 def test_build_passes_args_and_raises_with_dbt_messages(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[list[str]] = []
 
-    def invoke(args: list[str]) -> SimpleNamespace:
+    def invoke(args: list[str], manifest: object = None) -> SimpleNamespace:
+        if args[0] == "parse":
+            return _parsed(args)
         seen.append(args)
         results = [
             _result("model.f1_formula1.stg_status", "success", "OK"),
@@ -80,3 +71,36 @@ def test_build_passes_args_and_raises_with_dbt_messages(monkeypatch: pytest.Monk
     assert args[args.index("--exclude") + 1] == "x"
     assert '"include_post_race_features": true' in args[args.index("--vars") + 1]
     assert '"form_window": 5' in args[args.index("--vars") + 1]
+
+
+def test_dbt_parses_once_per_vars_and_keeps_a_state_per_var_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The features layers share one parse; the score build (other vars) parses into its own
+    target path, so neither invalidates the other's partial-parse state."""
+    calls: list[tuple[list[str], object]] = []
+
+    def invoke(args: list[str], manifest: object = None) -> SimpleNamespace:
+        calls.append((args, manifest))
+        if args[0] == "parse":
+            return _parsed(args)
+        return SimpleNamespace(success=True, exception=None, result=SimpleNamespace(results=[]))
+
+    monkeypatch.setattr(dbt_runner, "_invoke", invoke)
+    project = DbtProject()
+    for layer in ("staging", "marts"):
+        project.build([f"path:models/{layer}"], vars={"form_window": 5})
+    project.build(["predictions"], vars={"score_races": [1121]})
+    project.build(["predictions"], vars={"score_races": [1122]})
+
+    def target_path(args: list[str]) -> str:
+        return args[args.index("--target-path") + 1]
+
+    parses = [args for args, _ in calls if args[0] == "parse"]
+    builds = [(args, manifest) for args, manifest in calls if args[0] == "build"]
+    assert len(parses) == 3  # features once; score once per distinct value
+    assert builds[0][1] == builds[1][1] == f"manifest {parses[0][-1]}"  # one parse, reused
+    assert builds[2][1] != builds[3][1]
+    features_state, score_state = target_path(builds[0][0]), target_path(builds[2][0])
+    assert features_state.startswith("target/kedro-duckdb-")
+    assert features_state == target_path(builds[1][0]) != score_state == target_path(builds[3][0])

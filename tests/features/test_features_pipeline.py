@@ -10,8 +10,7 @@ import pandas as pd
 import pytest
 
 from f1_kedro.dbt_runner import DbtBuildError
-from tests.conftest import run_kedro
-from tests.features.conftest import ingest, read_features
+from tests.support import ingest, read_features, run_kedro
 
 CONTRACT_COLUMNS = [
     "RACE_ID",

@@ -8,8 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.conftest import run_kedro
-from tests.features.conftest import ingest, read_features
+from tests.support import ingest, read_features, run_kedro
 
 
 @pytest.mark.full_data

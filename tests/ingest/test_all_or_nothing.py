@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import README_ROW_COUNTS, run_kedro, write_subset
+from tests.support import README_ROW_COUNTS, run_kedro, write_subset
 
 TABLES = list(README_ROW_COUNTS)
 

@@ -11,7 +11,7 @@ import yaml
 
 from f1_kedro.engines.duckdb import DuckDBWarehouse
 from f1_kedro.ingest_spec import IngestError, TableSpec, table_specs
-from tests.conftest import PROJECT_ROOT, run_kedro
+from tests.support import PROJECT_ROOT, run_kedro
 
 PARAMS = yaml.safe_load((PROJECT_ROOT / "conf/base/parameters_ingest.yml").read_text())["ingest"]
 SPECS = {spec.name: spec for spec in table_specs(PARAMS)}

@@ -11,7 +11,7 @@ import yaml
 
 from f1_kedro.engines.duckdb import DuckDBTableDataset, DuckDBWarehouse, WarehouseFileError
 from f1_kedro.ingest_spec import IngestError, table_specs
-from tests.conftest import PROJECT_ROOT
+from tests.support import PROJECT_ROOT
 
 PARAMS = yaml.safe_load((PROJECT_ROOT / "conf/base/parameters_ingest.yml").read_text())["ingest"]
 STATUS = next(spec for spec in table_specs(PARAMS) if spec.name == "status")

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import README_ROW_COUNTS, run_kedro
+from tests.support import README_ROW_COUNTS, run_kedro
 
 
 def raw_counts(project: Path) -> dict[str, int]:

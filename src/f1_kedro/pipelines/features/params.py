@@ -11,9 +11,8 @@ from f1_kedro.params_types import NonEmptyText, ThreePartName
 
 
 class DbtVars(Schema):
-    """The dbt vars of the feature build (dbt/dbt_project.yml `vars:`; a test ties the keys).
-
-    None leaves dbt's own default in force.
+    """Overrides of the feature build's dbt vars; their defaults are dbt/dbt_project.yml's `vars:`
+    (a test ties the names). None, or absent, leaves dbt's default in force.
     """
 
     # races in the rolling form windows: at least the race before

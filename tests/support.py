@@ -231,7 +231,7 @@ def run_in_memory(
     """Run a pipeline as spaceflights' tests do: a DataCatalog of the given datasets (the rest in
     memory), `params:<group>` from `params`, SequentialRunner; no session, hooks or config files.
 
-    Returns every dataset of the run that holds data in memory afterwards, by name.
+    Returns the pipeline's free outputs that the catalog does not hold as given datasets, by name.
     """
     from kedro.io import DataCatalog, MemoryDataset
     from kedro.runner import SequentialRunner
@@ -245,9 +245,35 @@ def run_in_memory(
     SequentialRunner().run(pipeline, catalog)
     return {
         name: catalog.load(name)
-        for name in pipeline.datasets()
-        if name not in datasets and not name.startswith("params:") and catalog.exists(name)
+        for name in pipeline.outputs()
+        if name not in datasets and catalog.exists(name)
     }
+
+
+def base_params(group: str) -> dict[str, Any]:
+    """`params:<group>` as conf/base/parameters_<group>.yml defines it (no overrides)."""
+    import yaml
+
+    path = PROJECT_ROOT / "conf" / "base" / f"parameters_{group}.yml"
+    return yaml.safe_load(path.read_text())[group]
+
+
+def load_raw_in_memory(folder: Path, **ingest: Any) -> dict[str, Any]:
+    """bootstrap + ingest in memory into `folder/data/warehouse` (conf/base's parameters with
+    `ingest` overrides); returns the run's reports."""
+    from f1_kedro.engines.duckdb import DuckDBWarehouseDataset
+    from f1_kedro.pipelines import bootstrap
+    from f1_kedro.pipelines import ingest as ingest_pipeline
+
+    warehouse = DuckDBWarehouseDataset(
+        directory=str(folder / "data" / "warehouse"),
+        stage_dir=str(folder / "data" / "06_models" / "ml_stage"),
+    )
+    return run_in_memory(
+        bootstrap.create_pipeline() + ingest_pipeline.create_pipeline(),
+        {"warehouse": warehouse},
+        {"bootstrap": base_params("bootstrap"), "ingest": {**base_params("ingest"), **ingest}},
+    )
 
 
 def ingest(project: Path, source: Path) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import duckdb
 import pytest
 import yaml
+from kedro.io import DatasetError
 
 from f1_kedro.engines.duckdb import DuckDBTableDataset, DuckDBWarehouseDataset
 from f1_kedro.identifiers import InvalidIdentifierError
@@ -104,13 +105,11 @@ def test_poisoned_catalog_table_entry_is_refused_when_the_catalog_is_read(
     before = fingerprints(project)
     catalog = {"model_input_table": {"type": "f1_kedro.engines.duckdb.DuckDBTableDataset", **entry}}
     (project / "conf/local/catalog_faults.yml").write_text(yaml.safe_dump(catalog))
-    with pytest.raises(Exception, match="not a plain SQL identifier") as error:
+    # Kedro wraps a dataset's constructor error in a DatasetError naming the entry
+    with pytest.raises(DatasetError, match="not a plain SQL identifier") as error:
         run_kedro(project, "train")
-    assert (
-        isinstance(error.value, InvalidIdentifierError)
-        or isinstance(error.value.__cause__, InvalidIdentifierError)
-        or "InvalidIdentifierError" in repr(error.value)
-    )
+    assert isinstance(error.value.__cause__, InvalidIdentifierError)
+    assert "dataset 'model_input_table'" in str(error.value)
     assert fingerprints(project) == before
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.support import README_ROW_COUNTS, run_kedro
+from tests.support import README_ROW_COUNTS, load_raw_in_memory, run_kedro
 
 
 def raw_counts(project: Path) -> dict[str, int]:
@@ -69,10 +69,10 @@ def test_bootstrap_and_ingest_twice_change_nothing(project: Path) -> None:
 
 
 def test_raw_tables_have_explicit_types_and_upper_case_names(
-    project: Path, recent_data: Path
+    tmp_path: Path, recent_data: Path
 ) -> None:
-    run_kedro(project, "bootstrap")
-    run_kedro(project, "ingest", params={"ingest.source_uri": str(recent_data)})
+    project = tmp_path  # the pipelines in memory: no session needed to check the types
+    load_raw_in_memory(project, source_uri=str(recent_data))
     con = duckdb.connect(str(project / "data/warehouse/RAW.duckdb"), read_only=True)
     try:
         types = dict(
@@ -97,9 +97,10 @@ def test_raw_tables_have_explicit_types_and_upper_case_names(
     assert no_sessions == 0  # the subset holds no 2025 calendar rows
 
 
-def test_races_rows_without_session_dates_load_as_nulls(project: Path, shared_data: Path) -> None:
-    run_kedro(project, "bootstrap")
-    run_kedro(project, "ingest")
+def test_races_rows_without_session_dates_load_as_nulls(tmp_path: Path, shared_data: Path) -> None:
+    project = tmp_path
+    report = load_raw_in_memory(project, source_uri=str(shared_data))
+    assert report["ingest_report"]["source"] == str(shared_data)
     con = duckdb.connect(str(project / "data/warehouse/RAW.duckdb"), read_only=True)
     try:
         row = con.execute(
@@ -111,8 +112,9 @@ def test_races_rows_without_session_dates_load_as_nulls(project: Path, shared_da
 
 
 def test_ingest_reads_s3_through_fsspec_from_a_moto_server(
-    project: Path, recent_data: Path, moto_s3: dict
+    tmp_path: Path, recent_data: Path, moto_s3: dict
 ) -> None:
+    project = tmp_path
     import boto3
     import s3fs
 
@@ -124,30 +126,24 @@ def test_ingest_reads_s3_through_fsspec_from_a_moto_server(
     ).create_bucket(Bucket="f1-test-bucket")
     fs = s3fs.S3FileSystem(**moto_s3)
     fs.put(str(recent_data) + "/", "f1-test-bucket/formula1-kaggle-data/", recursive=True)
-    run_kedro(project, "bootstrap")
-    run_kedro(
-        project,
-        "ingest",
-        params={
-            "ingest.source_uri": "s3://f1-test-bucket/formula1-kaggle-data/",
-            "ingest.storage_options": moto_s3,
-        },
+    load_raw_in_memory(
+        project, source_uri="s3://f1-test-bucket/formula1-kaggle-data/", storage_options=moto_s3
     )
     expected = {p.stem: sum(1 for _ in p.open()) - 1 for p in recent_data.glob("*.csv")}
     assert raw_counts(project) == expected
 
 
-def test_ingest_reads_https_sources(project: Path, recent_data: Path) -> None:
-    served = project.parent / "served"
+def test_ingest_reads_https_sources(tmp_path: Path, recent_data: Path) -> None:
+    project = tmp_path / "project"
+    served = tmp_path / "served"
     shutil.copytree(recent_data, served)
     handler = partial(SimpleHTTPRequestHandler, directory=str(served))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        run_kedro(project, "bootstrap")
         uri = f"http://127.0.0.1:{server.server_address[1]}/"
-        run_kedro(project, "ingest", params={"ingest.source_uri": uri})
+        load_raw_in_memory(project, source_uri=uri)
     finally:
         server.shutdown()
     expected = sum(1 for _ in (recent_data / "results.csv").open()) - 1

@@ -30,4 +30,3 @@ def test_stage_timings_come_from_the_last_block_minutes_included() -> None:
 
 def test_a_log_without_timings_gives_none() -> None:
     assert stage_timings("Traceback ...") == {}
-

@@ -21,9 +21,10 @@ run: install
 	$(KEDRO) run
 
 ## The test suite (fails on zero tests collected: pytest exits 5), on two workers: the fixtures are
-## per process (each worker starts its own fakesnow and moto servers on free ports).
+## per process (each worker starts its own fakesnow and moto servers on free ports). --dist loadscope
+## keeps a module on one worker, so a module-scoped `kedro run` fixture runs once, not once per worker.
 test: install chromium lint
-	.venv/bin/pytest -n 2
+	.venv/bin/pytest -n 2 --dist loadscope
 
 # Headless Chromium for the kedro-viz screenshot test (Debian package; needs root or sudo).
 chromium:

@@ -259,27 +259,38 @@ def base_params(group: str) -> dict[str, Any]:
 
 
 def load_raw_in_memory(folder: Path, **ingest: Any) -> dict[str, Any]:
-    """bootstrap + ingest in memory into `folder/data/warehouse` (conf/base's parameters with
-    `ingest` overrides); returns the run's reports."""
+    """bootstrap + ingest in memory into `folder/data` (conf/base's parameters with `ingest`
+    overrides), writing what a `kedro run --pipelines bootstrap,ingest` writes there: the
+    warehouse and the two reports (a later `kedro run --pipelines features` reads ingest_report).
+    Returns the reports."""
+    from kedro_datasets.json import JSONDataset
+
     from f1_kedro.engines.duckdb import DuckDBWarehouseDataset
     from f1_kedro.pipelines import bootstrap
     from f1_kedro.pipelines import ingest as ingest_pipeline
 
-    warehouse = DuckDBWarehouseDataset(
-        directory=str(folder / "data" / "warehouse"),
-        stage_dir=str(folder / "data" / "06_models" / "ml_stage"),
-    )
-    return run_in_memory(
+    data = folder / "data"
+    datasets = {
+        "warehouse": DuckDBWarehouseDataset(
+            directory=str(data / "warehouse"), stage_dir=str(data / "06_models" / "ml_stage")
+        ),
+        **{
+            name: JSONDataset(filepath=str(data / "08_reporting" / f"{name}.json"))
+            for name in ("bootstrap_report", "ingest_report")
+        },
+    }
+    run_in_memory(
         bootstrap.create_pipeline() + ingest_pipeline.create_pipeline(),
-        {"warehouse": warehouse},
+        datasets,
         {"bootstrap": base_params("bootstrap"), "ingest": {**base_params("ingest"), **ingest}},
     )
+    return {name: datasets[name].load() for name in ("bootstrap_report", "ingest_report")}
 
 
 def ingest(project: Path, source: Path) -> None:
-    """Bootstrap the scratch warehouse and load `source` into RAW."""
-    run_kedro(project, "bootstrap")
-    run_kedro(project, "ingest", params={"ingest.source_uri": str(source)})
+    """Bootstrap the scratch project's warehouse and load `source` into RAW (in memory: the
+    same files as `kedro run --pipelines bootstrap` then `ingest`, without two sessions)."""
+    load_raw_in_memory(project, source_uri=str(source))
 
 
 def read_features(project: Path) -> pd.DataFrame:

@@ -9,6 +9,9 @@ dbt parses the project once per set of vars in a Kedro run: the first invocation
 parse`, partial when dbt/ is unchanged) and the later ones reuse that manifest
 (`dbtRunner(manifest=...)`). dbt re-parses in full when `--vars` change, so each set of var names
 (the features builds', the score build's) keeps its own partial-parse state in its own target path.
+Both checked in the installed dbt-core 1.11.16: `dbt/cli/requires.py` `setup_manifest` parses only
+when no manifest was handed in; `dbt/parser/manifest.py` `is_partial_parsable` compares a hash of
+the CLI vars, profile and target with the saved state's and parses in full when they differ.
 """
 
 from __future__ import annotations

@@ -3,7 +3,6 @@ pause and kill, read-only views of the warehouse and the registry) are in tests/
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from tests.support import (  # noqa: F401
     PROJECT_ROOT,
     KedroProcess,
     fingerprints,
+    load_raw_in_memory,
     registry_state,
     run_kedro,
     start_kedro,
@@ -33,22 +33,15 @@ def kedro_processes() -> Iterator[list[KedroProcess]]:
         proc.kill()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def season_2024(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_subset(shared_data, tmp_path_factory.mktemp("f1_2024"), 2024, 2024)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def loaded_warehouse(season_2024: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`data/` of a project after bootstrap and a clean ingest of 2024; each case copies it."""
-    root = tmp_path_factory.mktemp("baseline") / "f1_kedro"
-    shutil.copytree(PROJECT_ROOT / "conf", root / "conf")
-    for name in ("pyproject.toml", ".telemetry"):
-        shutil.copy(PROJECT_ROOT / name, root / name)
-    (root / "conf" / "local").mkdir(exist_ok=True)
-    (root / "src").mkdir()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.chdir(root)
-        run_kedro(root, "bootstrap")
-        run_kedro(root, "ingest", params={"ingest.source_uri": str(season_2024)})
+    """`data/` after bootstrap and a clean ingest of 2024 (in memory, once per test process);
+    each case copies it and must not change it."""
+    root = tmp_path_factory.mktemp("baseline")
+    load_raw_in_memory(root, source_uri=str(season_2024))
     return root / "data"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -16,23 +15,10 @@ from f1_kedro.pipelines.score.nodes import (
     summarise_predictions,
 )
 from f1_kedro.tables import BuiltTable
+from tests.support import FakeDbt as RecordingDbt
 
 PARAMS = {"seasons": None, "select": ["predictions"], "vars": {}, "predictions_table": "ML.P"}
 TRAIN = {"seasons": {"train": [2019, 2021], "validation": [2022, 2022], "test": [2023, 2024]}}
-
-
-class RecordingDbt:
-    def __init__(self) -> None:
-        self.calls: list[dict[str, Any]] = []
-
-    def build(
-        self,
-        select: Sequence[str],
-        vars: Mapping[str, Any] | None = None,
-        exclude: Sequence[str] | None = None,
-    ) -> dict[str, Any]:
-        self.calls.append({"select": list(select), "vars": dict(vars or {})})
-        return {"counts": {"pass": 1, "success": 1}, "seconds": 1.0}
 
 
 @pytest.mark.parametrize(
@@ -81,6 +67,7 @@ def test_build_passes_seasons_and_model_name_to_dbt() -> None:
                 "monitoring_last_n_races": 5,
                 "monitoring_fit_seasons": [2019, 2022],
             },
+            "exclude": [],
         }
     ]
     assert report["seasons_requested"] == [2023]

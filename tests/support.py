@@ -175,10 +175,10 @@ def copy_project(base: Path) -> Path:
 def parsed_dbt_target() -> Path:
     """dbt/target of a copy of the dbt project parsed as a default `kedro run` parses it.
 
-    Two states: the manifest the features pipeline reads its layers from (f1_kedro.dbt_layers),
-    and the partial-parse state of the features builds (conf/base's dbt_project entry, default
-    vars). dbt's partial parse keeps only paths relative to the project, so a copy of the state is
-    valid in any scratch project (measured: no "Unable to do partial parsing" after the copy).
+    The partial-parse state of the features builds (conf/base's dbt_project entry, default vars)
+    and its manifest, which is also the one the features pipeline reads its layers from
+    (f1_kedro.dbt_layers). dbt's partial parse keeps only paths relative to the project, so a copy
+    of the state is valid in any scratch project (tests/features/test_dbt_parse_state.py).
     """
     import yaml
 
@@ -193,8 +193,12 @@ def parsed_dbt_target() -> Path:
     previous = Path.cwd()
     os.chdir(base)  # relative dbt paths, as in a project root
     try:
-        load_manifest()
-        DbtProject(env=entry["dbt_project"]["env"])._manifest(entry["dbt_project"].get("vars", {}))
+        dbt = DbtProject(env=entry["dbt_project"]["env"])
+        dbt._manifest(entry["dbt_project"].get("vars", {}))
+        # the layers need only the graph, which vars do not change: one parse serves both
+        (state,) = (project / "target").glob("kedro-*/manifest.json")
+        shutil.copy2(state, project / "target" / "manifest.json")
+        load_manifest()  # and it is fresh (no parse), as in a scratch project
     finally:
         os.chdir(previous)
     return project / "target"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
@@ -118,8 +119,12 @@ class FakeDbt:
 
 
 @pytest.fixture(scope="module")
-def session() -> Session:
-    return Session.builder.config("local_testing", True).create()
+def session() -> Iterator[Session]:
+    # closed after the module: a session left active is picked up by later snowflake-ml calls in
+    # the same worker (test_snowml_packaging then failed: "[Local Testing] Session.sql")
+    session = Session.builder.config("local_testing", True).create()
+    yield session
+    session.close()
 
 
 def _put(session: Session, location: str, content: bytes) -> None:

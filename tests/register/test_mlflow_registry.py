@@ -200,3 +200,36 @@ def test_backtest_metrics_reach_the_registry(trained: dict) -> None:
     assert flat["backtest_log_loss"] == 0.65 and flat["backtest_baseline_brier"] == 0.4
     assert flat["backtest_2021_macro_f1"] == 0.6 and flat["backtest_baseline_2021_brier"] == 0.5
     assert "backtest_rows" not in flat and "test_macro_f1" in flat
+
+
+def test_a_version_a_killed_run_left_incomplete_is_dropped_by_the_next_run(
+    mlflow_registry, register_with, monkeypatch
+):
+    """SIGKILL between the MLflow version and its stage folder (no `except` runs): emulated by
+    a failing stage write whose clean-up is disabled; the next run drops the half version."""
+    register_with(mlflow_registry, macro_f1=0.5)
+
+    def _fail(*args, **kwargs):
+        raise ZeroDivisionError("killed")
+
+    client_class = type(mlflow_registry.client())
+    monkeypatch.setattr(client_class, "delete_model_version", lambda *a, **k: None)
+    monkeypatch.setattr(mlflow_registry.stage, "write", _fail)
+    with pytest.raises(ZeroDivisionError):
+        register_with(mlflow_registry, macro_f1=0.9)
+    monkeypatch.undo()
+    versions = mlflow_registry.client().search_model_versions("name='f1_race_outcome'")
+    assert sorted(int(v.version) for v in versions) == [1, 2]  # the half-made version 2
+    assert mlflow_registry.champion("f1_race_outcome")["version"] == 1
+    third = register_with(mlflow_registry, macro_f1=0.9)
+    versions = mlflow_registry.client().search_model_versions("name='f1_race_outcome'")
+    assert sorted(int(v.version) for v in versions) == [1, 3]
+    assert third["champion_version"] == 3
+
+
+def test_the_experiment_opens_on_training_runs(mlflow_registry, register_with):
+    register_with(mlflow_registry)
+    experiment = mlflow_registry.client().get_experiment_by_name("f1_race_outcome")
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
+    runs = mlflow_registry.client().search_runs([experiment.experiment_id])
+    assert runs[0].info.run_name.startswith("register-f1_race_outcome-")

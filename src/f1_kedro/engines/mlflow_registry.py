@@ -236,8 +236,13 @@ class MlflowModelRegistry:
         if experiment is not None:
             return experiment.experiment_id
         self.artifacts_dir.mkdir(parents=True, exist_ok=True)
+        # The UI opens an experiment of this kind on its runs, not on the GenAI overview (value
+        # read in mlflow 3.17's UI bundle, server/js/build/static/js/main.*.js, enum
+        # CUSTOM_MODEL_DEVELOPMENT, and assistant/skills/mlflow-onboarding/SKILL.md).
         return client.create_experiment(
-            self.experiment, artifact_location=self.artifacts_dir.resolve().as_uri()
+            self.experiment,
+            artifact_location=self.artifacts_dir.resolve().as_uri(),
+            tags={"mlflow.experimentKind": "custom_model_development"},
         )
 
 

@@ -12,6 +12,7 @@ import mlflow.pyfunc
 import numpy as np
 import pytest
 import yaml
+from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from pydantic import ValidationError
 
@@ -98,18 +99,25 @@ def test_a_promotion_metric_train_does_not_produce_is_refused_before_any_write(
     assert not Path(mlflow_registry.tracking_uri.removeprefix("sqlite:///")).exists()
 
 
+@pytest.mark.parametrize("where", ["stage", "sqlite"])
 def test_disk_full_during_register_names_the_folder_and_registers_nothing(
-    mlflow_registry, register_with, monkeypatch
+    mlflow_registry, register_with, monkeypatch, where
 ):
     register_with(mlflow_registry, macro_f1=0.5)
 
     def full(*args, **kwargs):
-        raise OSError(errno.ENOSPC, "No space left on device")
+        if where == "stage":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        raise MlflowException("(sqlite3.OperationalError) database or disk is full")
 
-    monkeypatch.setattr(mlflow_registry.stage, "write", full)
+    if where == "stage":
+        monkeypatch.setattr(mlflow_registry.stage, "write", full)
+    else:
+        monkeypatch.setattr(type(mlflow_registry.client()), "set_model_version_tag", full)
     with pytest.raises(RegistryError, match=r"disk full .* free space"):
         register_with(mlflow_registry, macro_f1=0.9)
     monkeypatch.undo()
+    assert not mlflow_registry.stage.path("f1_race_outcome", 2).exists()
     assert mlflow_registry.champion("f1_race_outcome")["version"] == 1
     versions = mlflow_registry.client().search_model_versions("name='f1_race_outcome'")
     assert [str(v.version) for v in versions] == ["1"]

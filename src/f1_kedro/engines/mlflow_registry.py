@@ -150,6 +150,7 @@ class MlflowModelRegistry:
         columns = list(summary["input_columns"])
         wrapper = pyfunc_model.PipelineProbabilities(columns, len(summary["class_labels"]))
         version: int | None = None
+        path: Path | None = None  # the stage folder this call created, removed again on failure
         try:
             with tempfile.TemporaryDirectory(dir=self.artifacts_dir.parent) as folder:
                 pipeline_file = Path(folder) / PIPELINE_FILE
@@ -191,7 +192,9 @@ class MlflowModelRegistry:
                     version,
                 )
                 client.delete_model_version(model_name, str(version))
-            if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):
+            if path is not None:
+                shutil.rmtree(path, ignore_errors=True)
+            if _disk_full(err):
                 raise RegistryError(
                     f"disk full while registering {model_name} under {self.artifacts_dir.parent}: "
                     "nothing was registered and the champion is unchanged; free space there "
@@ -340,6 +343,18 @@ def _input_example(trained: Trained, columns: list[str]) -> pd.DataFrame:
         }
     )
     return frame
+
+
+def _disk_full(err: BaseException) -> bool:
+    """A full disk as the OS reports it, or as SQLite does through SQLAlchemy and MLflow
+    (`sqlite3.OperationalError: database or disk is full`, wrapped)."""
+    if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    return any(
+        "database or disk is full" in str(e) or "No space left on device" in str(e)
+        for e in (err, err.__cause__, err.__context__)
+        if e is not None
+    )
 
 
 def _signature(example: pd.DataFrame, output: pd.DataFrame) -> Any:

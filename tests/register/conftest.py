@@ -1,15 +1,13 @@
 """The train stage's one-unit output (`trained`, docs/contracts.md "Registry") from the train
 building blocks on a synthetic table, and registries in tmp folders.
 
-Until the train pipeline emits the unit itself (branch model17), the fixture assembles it: one
-snowflake-ml Pipeline (preprocessing steps, XGBClassifier last) fitted as a whole on the fit rows,
-the search and metrics of the same rows, each part stamped with one run id.
+The unit comes from train's own `package_trained_model` (backtest numbers added from the test
+window, the backtest itself being slow); a second fixture holds the whole-pipeline shape.
 """
 
 from __future__ import annotations
 
 import copy
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -24,40 +22,37 @@ from tests.train.conftest import make_features, small_params
 SCORES = ("accuracy", "macro_f1", "log_loss")
 
 
-def build_trained() -> dict[str, Any]:
+def build_trained(whole_pipeline: bool = False) -> dict[str, Any]:
+    """The unit as train's `package_trained_model` makes it (preprocessing + classifier), or,
+    with `whole_pipeline`, as one snowflake-ml Pipeline fitted as a whole (the brief's shape)."""
     params = small_params()
     train, validation, fit, test = train_nodes.split_by_season(make_features(), params)
     search = train_nodes.search_hyperparameters(train, validation, params)
     preprocessing, classifier, summary = train_nodes.fit_final_model(fit, search, params)
     metrics = train_nodes.evaluate(preprocessing, classifier, fit, test, params)
-    features = summary["feature_columns"]
-    pipeline = Pipeline(
-        steps=[
-            *m.build_preprocessing(params).steps,
-            ("classifier", m.build_classifier(features, params["label"], search["best"], params)),
-        ]
-    ).fit(fit)
     season = summary["test_seasons"][0]
     block = {w: {k: metrics[w][k] for k in SCORES} for w in ("model", "baseline")}
-    metrics["backtest"] = {"seasons": [season, season], **block}
+    metrics = {**metrics, "backtest": {"seasons": [season, season], **block}}
     metrics["by_season"] = [{"season": season, **block}]
-    run_id = uuid.uuid4().hex
-    for part in (summary, metrics, search):
-        part["run_id"] = run_id
-    return {
-        "run_id": run_id,
-        "pipeline": pipeline,
-        "summary": summary,
-        "metrics": metrics,
-        "search": search,
-        "test_rows": test,  # not part of the unit: what the tests score with
-    }
+    unit = train_nodes.package_trained_model(preprocessing, classifier, summary, search, metrics)
+    if whole_pipeline:
+        features = summary["feature_columns"]
+        last = m.build_classifier(features, params["label"], search["best"], params)
+        steps = [*m.build_preprocessing(params).steps, ("classifier", last)]
+        unit = {k: v for k, v in unit.items() if k not in ("preprocessing", "classifier")}
+        unit["pipeline"] = Pipeline(steps=steps).fit(fit)
+    return {**unit, "test_rows": test}  # test_rows: not part of the unit, what tests score
 
 
 @pytest.fixture(scope="session")
 def trained() -> dict[str, Any]:
     """What `kedro run --pipeline=train` hands the register node, from the synthetic table."""
     return build_trained()
+
+
+@pytest.fixture(scope="session")
+def trained_pipeline() -> dict[str, Any]:
+    return build_trained(whole_pipeline=True)
 
 
 def make_registry(models: Path) -> MlflowModelRegistry:

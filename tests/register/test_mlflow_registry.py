@@ -43,15 +43,20 @@ def test_each_run_is_a_new_version_and_the_champion_follows_the_policy(
         manifest = json.loads((stage / "manifest.json").read_text())
         assert manifest["version"] == result["version"]
         assert manifest["tags"]["train_run_id"] == trained["run_id"]
-        assert hasattr(joblib.load(stage / manifest["pipeline_file"]), "predict_proba")
+        audit = joblib.load(stage / manifest["pipeline_file"])  # the unit's fitted parts
+        assert hasattr(audit["preprocessing"], "transform")
+        assert hasattr(audit["classifier"], "predict_proba")
 
 
+@pytest.mark.parametrize("shape", ["preprocessing+classifier", "pipeline"])
 def test_scoring_by_the_contract_gives_the_pipelines_probabilities(
-    mlflow_registry, trained, register_with, tmp_path, monkeypatch
+    mlflow_registry, request, tmp_path, monkeypatch, shape
 ):
     """docs/contracts.md "Registry": load models:/<name>@champion as pyfunc, predict on
-    rows[input_columns] -> n x 3 in class order; the same numbers as the fitted pipeline."""
-    register_with(mlflow_registry)
+    rows[input_columns] -> n x 3 in class order; the same numbers as the fitted model."""
+    trained = request.getfixturevalue("trained_pipeline" if shape == "pipeline" else "trained")
+    unit = {k: v for k, v in trained.items() if k != "test_rows"}
+    register_model(mlflow_registry, unit, register_params())
     cwd = tmp_path / "cwd"
     cwd.mkdir()
     monkeypatch.chdir(cwd)  # nothing may appear in the working directory
@@ -65,7 +70,11 @@ def test_scoring_by_the_contract_gives_the_pipelines_probabilities(
     rows = trained["test_rows"].copy()
     rows.loc[rows.index[0], columns[1]] = np.nan  # a NULL input is scored, not refused
     proba = np.asarray(model.predict(rows[columns]))
-    expected = trained["pipeline"].predict_proba(rows[columns])
+    if shape == "pipeline":
+        expected = trained["pipeline"].predict_proba(rows[columns])
+    else:
+        transformed = trained["preprocessing"].transform(rows[columns])
+        expected = trained["classifier"].predict_proba(transformed)
     expected = expected[[f"{PROBA_PREFIX}{k}" for k in sorted(CLASS_LABELS)]].to_numpy(float)
     assert proba.shape == (len(rows), len(CLASS_LABELS))
     np.testing.assert_allclose(proba, expected / expected.sum(axis=1, keepdims=True), atol=1e-6)
@@ -85,7 +94,7 @@ def test_a_unit_from_two_train_runs_is_refused_before_any_write(
 ):
     unit = {k: v for k, v in trained.items() if k != "test_rows"}
     unit["metrics"] = {**trained["metrics"], "run_id": "an-older-run"}
-    with pytest.raises(TrainedUnitError, match=r"metrics has 'an-older-run'"):
+    with pytest.raises(TrainedUnitError, match=r"mixes train runs: .*metrics run_id=an-older-run"):
         register_model(mlflow_registry, unit, register_params())
     assert not Path(mlflow_registry.tracking_uri.removeprefix("sqlite:///")).exists()
 

@@ -38,6 +38,7 @@ from f1_kedro.registry import (
     RegisteredVersion,
     RegistryError,
     Trained,
+    fitted_model,
     pipeline_bytes,
     pyfunc_model,
     version_manifest,
@@ -154,9 +155,11 @@ class MlflowModelRegistry:
         try:
             with tempfile.TemporaryDirectory(dir=self.artifacts_dir.parent) as folder:
                 pipeline_file = Path(folder) / PIPELINE_FILE
-                pipeline_file.write_bytes(pipeline_bytes(trained["pipeline"]))
+                model = fitted_model(trained)
+                pipeline_file_bytes = pipeline_bytes(model)
+                pipeline_file.write_bytes(pipeline_file_bytes)
                 example = _input_example(trained, columns)
-                wrapper.pipeline = trained["pipeline"]
+                wrapper.pipeline = model
                 signature = _signature(example, wrapper.predict(None, example))
                 wrapper.pipeline = None  # the pipeline travels as an artefact, not in the pickle
                 with mlflow.start_run(
@@ -177,7 +180,7 @@ class MlflowModelRegistry:
                 model_name,
                 version,
                 {
-                    PIPELINE_FILE: pipeline_bytes(trained["pipeline"]),
+                    PIPELINE_FILE: pipeline_file_bytes,
                     MANIFEST_FILE: json.dumps(manifest, indent=2).encode(),
                 },
             )
@@ -333,8 +336,10 @@ def _input_example(trained: Trained, columns: list[str]) -> pd.DataFrame:
     """Two rows of the pipeline's input: a category the encoder knows for text columns (read off
     the fitted steps' `categories_`, snowflake-ml 2.6 OneHotEncoder), 0.0 and NULL for numbers,
     so the signature types numbers as double and scoring may pass NULLs."""
+    model = fitted_model(trained)
+    steps = model["preprocessing"].steps if isinstance(model, dict) else model.steps[:-1]
     categories: dict[str, Any] = {}
-    for _, step in trained["pipeline"].steps[:-1]:
+    for _, step in steps:
         categories.update(getattr(step, "categories_", None) or {})
     frame = pd.DataFrame(
         {

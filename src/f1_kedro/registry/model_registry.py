@@ -29,8 +29,11 @@ PIPELINE_FILE = "pipeline.joblib"
 MANIFEST_FILE = "manifest.json"
 PREPROCESSING_FILE = "preprocessing.joblib"  # the pre-issue-18 layout; read by nothing new
 
-# The parts of the train stage's one-unit output (`trained`), each stamped with the same run id.
-TRAINED_PARTS: tuple[str, ...] = ("run_id", "pipeline", "summary", "metrics", "search")
+# The parts of the train stage's one-unit output (`trained_model`), the JSON ones stamped with the
+# same run id; the fitted model is `pipeline` (one snowflake-ml Pipeline) or, as train writes it
+# today (f1_kedro.datasets.TrainedModelDataset), `preprocessing` + `classifier`.
+TRAINED_PARTS: tuple[str, ...] = ("run_id", "summary", "metrics", "search")
+MODEL_PARTS: tuple[tuple[str, ...], ...] = (("pipeline",), ("preprocessing", "classifier"))
 RUN_ID_CARRIERS: tuple[str, ...] = ("summary", "metrics", "search")
 
 # Version tags: what scoring needs beside the model (string values; JSON where structured).
@@ -55,11 +58,13 @@ class TrainedUnitError(ValueError):
     """The trained unit is incomplete or its parts come from different train runs."""
 
 
-class Trained(TypedDict):
-    """The train stage's one-unit output (docs/contracts.md, "Train -> register")."""
+class Trained(TypedDict, total=False):
+    """The train stage's one-unit output (docs/contracts.md, "Registry")."""
 
     run_id: str
     pipeline: Any  # fitted snowflake.ml.modeling.pipeline.Pipeline, XGBClassifier the last step
+    preprocessing: Any  # or: the fitted preprocessing Pipeline ...
+    classifier: Any  # ... and the fitted snowflake-ml XGBClassifier
     summary: dict[str, Any]  # run_id, input_columns, class_labels, fit_seasons, decision, ...
     metrics: dict[str, Any]  # metrics.json: run_id, model, baseline, backtest, by_season
     search: dict[str, Any]  # hyperparameter_search.json: run_id, metric, best, candidates
@@ -116,6 +121,8 @@ def check_trained(trained: Mapping[str, Any]) -> str:
     never be registered with another run's metrics).
     """
     missing = [part for part in TRAINED_PARTS if part not in trained or trained[part] is None]
+    if not any(all(trained.get(p) is not None for p in parts) for parts in MODEL_PARTS):
+        missing.append("pipeline (or preprocessing and classifier)")
     if missing:
         raise TrainedUnitError(
             f"the trained unit lacks {missing}; run `kedro run --pipeline=train` first"
@@ -124,10 +131,10 @@ def check_trained(trained: Mapping[str, Any]) -> str:
     found = {part: (trained[part] or {}).get("run_id") for part in RUN_ID_CARRIERS}
     wrong = {part: value for part, value in found.items() if str(value) != run_id}
     if wrong:
-        described = ", ".join(f"{part} has {value!r}" for part, value in wrong.items())
+        described = ", ".join(f"{part} run_id={value}" for part, value in wrong.items())
         raise TrainedUnitError(
-            f"the trained unit mixes train runs: run_id {run_id!r} but {described}; "
-            "re-run `kedro run --pipeline=train` so all parts come from one run"
+            f"trained_model mixes train runs: run_id={run_id}, but {described}; "
+            "run `kedro run --pipeline=train` again, nothing was registered"
         )
     return run_id
 
@@ -163,6 +170,14 @@ def should_promote(
         return True
     new, old = float(candidate[policy["metric"]]), float(champion["metrics"][policy["metric"]])
     return new >= old if policy.get("higher_is_better", True) else new <= old
+
+
+def fitted_model(trained: Trained) -> Any:
+    """What a version serves: the whole pipeline, or {"preprocessing", "classifier"} in order
+    (f1_kedro.registry.pyfunc_model scores either)."""
+    if trained.get("pipeline") is not None:
+        return trained["pipeline"]
+    return {"preprocessing": trained["preprocessing"], "classifier": trained["classifier"]}
 
 
 def pipeline_bytes(pipeline: Any) -> bytes:

@@ -21,7 +21,11 @@ PROBA_PREFIX = "PREDICT_PROBA_"  # f1_kedro.contracts.PROBA_PREFIX (tests/regist
 
 
 class PipelineProbabilities(mlflow.pyfunc.PythonModel):
-    """predict(rows[input_columns]) -> DataFrame PREDICT_PROBA_0..n-1, float64, rows sum to 1."""
+    """predict(rows[input_columns]) -> DataFrame PREDICT_PROBA_0..n-1, float64, rows sum to 1.
+
+    The artefact `pipeline` is one fitted snowflake-ml Pipeline, or {"preprocessing",
+    "classifier"} (the two fitted parts train hands over today), applied in that order.
+    """
 
     def __init__(self, input_columns: list[str], n_classes: int):
         self.input_columns = list(input_columns)
@@ -42,7 +46,11 @@ class PipelineProbabilities(mlflow.pyfunc.PythonModel):
             warnings.filterwarnings("ignore", "The sample input has", UserWarning)
             # its pandas path hands sklearn arrays after fitting on frames: a known false alarm
             warnings.filterwarnings("ignore", "X has feature names", UserWarning)
-            scored = self.pipeline.predict_proba(rows)
+            model = self.pipeline
+            if isinstance(model, dict):  # train's unit as two fitted parts, applied in order
+                scored = model["classifier"].predict_proba(model["preprocessing"].transform(rows))
+            else:
+                scored = model.predict_proba(rows)
         columns = [f"{PROBA_PREFIX}{k}" for k in range(self.n_classes)]
         proba = np.asarray(pd.DataFrame(scored)[columns], dtype="float64")
         proba = proba / proba.sum(axis=1, keepdims=True)  # XGBoost's float32 rows drift by ~1e-7

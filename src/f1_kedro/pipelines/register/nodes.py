@@ -15,6 +15,8 @@ from f1_kedro.registry import (
 
 logger = logging.getLogger(__name__)
 
+check_one_run = check_trained  # the name tests/train/test_trained_model.py knows
+
 _SCORES = ("accuracy", "macro_f1", "log_loss", "brier", "rps")
 
 
@@ -45,7 +47,7 @@ def registry_metrics(metrics: dict[str, Any]) -> dict[str, float]:
 
 
 def register_model(
-    model_registry: ModelRegistry, trained: Trained, params: dict[str, Any]
+    model_registry: ModelRegistry, trained_model: Trained, params: dict[str, Any]
 ) -> dict[str, Any]:
     """Register the trained unit as a new version; move the champion by policy.
 
@@ -53,6 +55,7 @@ def register_model(
     is one the unit has. The champion is read before and moved only after the version is
     complete, so a run that fails anywhere before the last step leaves the served version as it was.
     """
+    trained = trained_model
     name, policy = params["model_name"], params["promotion"]
     check_trained(trained)
     flat = registry_metrics(trained["metrics"])

@@ -1,4 +1,4 @@
-"""Schema of `params:register` (conf/*/parameters_register.yml), checked before the first node.
+"""Schema of `params:register` (conf/*/parameters_register.yml); see f1_kedro.params.
 
 Whether `promotion.metric` is one train produced is checked by the register node before any
 write: the metric names come from the trained unit, not from configuration.
@@ -8,13 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
+from pydantic import AfterValidator, Field, StrictBool
 
 from f1_kedro.identifiers import identifier
-
-
-class _Schema(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)  # a typo'd key is an error
+from f1_kedro.params import Schema as _Schema  # extra="forbid": a typo'd key is an error
 
 
 class Promotion(_Schema):

@@ -11,6 +11,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from sklearn.metrics import f1_score, log_loss
 
+from f1_kedro.registry.lineage import features_build_record
+
 from . import modeling as m
 from . import plots
 
@@ -236,18 +238,21 @@ def package_trained_model(
     summary: dict[str, Any],
     search: dict[str, Any],
     metrics: dict[str, Any],
+    features_build: Any,
 ) -> dict[str, Any]:
     """The run as one unit for register, made only once evaluation and backtest succeeded.
 
     One run id is stamped into summary, metrics and search: register refuses a unit whose parts
-    disagree, so a model is never registered with another run's numbers.
+    disagree, so a model is never registered with another run's numbers. The summary records the
+    feature build trained on (FORMULA1.ML.FEATURES_BUILD), which scoring checks (issue 15.5).
     """
     run_id = uuid.uuid4().hex
+    build = features_build_record(features_build)
     return {
         "run_id": run_id,
         "preprocessing": preprocessing,
         "classifier": classifier,
-        "summary": {**summary, "run_id": run_id},
+        "summary": {**summary, "run_id": run_id, "features_build": build},
         "metrics": {**metrics, "run_id": run_id},
         "search": {**search, "run_id": run_id},
     }

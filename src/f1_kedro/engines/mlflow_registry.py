@@ -10,7 +10,9 @@ existing folder is never replaced). The alias `champion` marks the version to se
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import io
 import json
 import logging
 import os
@@ -18,6 +20,7 @@ import shutil
 import sqlite3
 import tempfile
 import uuid
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -116,7 +119,10 @@ class MlflowModelRegistry:
                 rebase_artifact_paths(database, self.experiment, self.artifacts_dir)
         mlflow.set_tracking_uri(uri)
         mlflow.set_registry_uri(uri)
-        return MlflowClient(tracking_uri=uri, registry_uri=uri)
+        with _quiet_mlflow(stderr=False):  # "Creating initial MLflow database tables..."
+            client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+            client.search_experiments(max_results=1)  # the store is created on first use
+        return client
 
     def champion(self, model_name: str) -> Champion | None:
         client = self.client()
@@ -162,9 +168,12 @@ class MlflowModelRegistry:
                 wrapper.pipeline = model
                 signature = _signature(example, wrapper.predict(None, example))
                 wrapper.pipeline = None  # the pipeline travels as an artefact, not in the pickle
-                with mlflow.start_run(
-                    experiment_id=self._experiment_id(client),
-                    run_name=f"register-{model_name}-{trained['run_id'][:8]}",
+                with (
+                    _quiet_mlflow(),
+                    mlflow.start_run(
+                        experiment_id=self._experiment_id(client),
+                        run_name=f"register-{model_name}-{trained['run_id'][:8]}",
+                    ),
                 ):
                     mlflow.log_params(_params(trained))
                     mlflow.log_metrics(metrics)
@@ -330,6 +339,31 @@ def _log_pyfunc(wrapper: Any, pipeline_file: str, signature: Any, example: pd.Da
         )
     finally:
         cloudpickle.unregister_pickle_by_value(pyfunc_model)
+
+
+@contextlib.contextmanager
+def _quiet_mlflow(stderr: bool = True) -> Iterator[None]:
+    """One log line per node: MLflow's chatter while it logs and registers a version is dropped.
+
+    Its INFO lines (creating tables, validating the input example), the progress bar of that
+    validation's artefact download, "Successfully registered model ..." (printed to stderr by
+    mlflow/tracking/_model_registry/fluent.py `eprint`) and its WARNING that a `python_model`
+    object is cloudpickled, which is deliberate here (`_log_pyfunc`). Errors still raise.
+    `stderr=False` keeps stderr (where the project's own log lines may go) and quiets the rest.
+    """
+    logger_ = logging.getLogger("mlflow")
+    level, bar = logger_.level, os.environ.get("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR")
+    logger_.setLevel(logging.ERROR)
+    os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
+    try:
+        with contextlib.redirect_stderr(io.StringIO()) if stderr else contextlib.nullcontext():
+            yield
+    finally:
+        logger_.setLevel(level)
+        if bar is None:
+            os.environ.pop("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", None)
+        else:
+            os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = bar
 
 
 def _input_example(trained: Trained, columns: list[str]) -> pd.DataFrame:

@@ -17,7 +17,6 @@ from snowflake.ml.modeling.pipeline import Pipeline
 from f1_kedro.engines.mlflow_registry import MlflowModelRegistry
 from f1_kedro.pipelines.train import modeling as m
 from f1_kedro.pipelines.train import nodes as train_nodes
-from tests.features_build import features_build_frame
 from tests.train.conftest import make_features, small_params
 
 SCORES = ("accuracy", "macro_f1", "log_loss")
@@ -35,9 +34,7 @@ def build_trained(whole_pipeline: bool = False) -> dict[str, Any]:
     block = {w: {k: metrics[w][k] for k in SCORES} for w in ("model", "baseline")}
     metrics = {**metrics, "backtest": {"seasons": [season, season], **block}}
     metrics["by_season"] = [{"season": season, **block}]
-    unit = train_nodes.package_trained_model(
-        preprocessing, classifier, summary, search, metrics, features_build_frame()
-    )
+    unit = train_nodes.package_trained_model(preprocessing, classifier, summary, search, metrics)
     if whole_pipeline:
         features = summary["feature_columns"]
         last = m.build_classifier(features, params["label"], search["best"], params)

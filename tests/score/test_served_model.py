@@ -16,7 +16,9 @@ import pytest
 
 from f1_kedro.contracts import PROBA_PREFIX
 from f1_kedro.pipelines.register.nodes import register_model
+from f1_kedro.registry.lineage import features_build_record
 from f1_kedro.registry.model_registry import VERSION_TAGS
+from tests.features_build import features_build_frame
 from tests.register.conftest import build_trained, make_registry, register_params
 
 ML = Path(__file__).resolve().parents[2] / "dbt" / "models" / "ml"
@@ -42,6 +44,7 @@ def explanations() -> ModuleType:
 def _register(tmp_path: Path, trained: dict[str, Any], decision: dict | None = None) -> dict:
     unit = {k: copy.deepcopy(v) if k == "summary" else v for k, v in trained.items()}
     unit.pop("test_rows")
+    unit["summary"]["features_build"] = features_build_record(features_build_frame())
     if decision is not None:
         unit["summary"]["decision"] = decision
     models = tmp_path / "06_models"
@@ -54,7 +57,7 @@ def _register(tmp_path: Path, trained: dict[str, Any], decision: dict | None = N
 
 
 def _built(trained: dict[str, Any], build: str | None = None) -> dict[str, Any]:
-    record = trained["summary"]["features_build"]
+    record = features_build_record(features_build_frame())
     rows = record["features_rows"]
     return {"build": build or record["build"], "features_rows": rows, "rows_now": rows}
 

@@ -12,7 +12,6 @@ from kedro.io import DatasetError
 from f1_kedro.datasets import TrainedModelDataset
 from f1_kedro.pipelines.register.nodes import check_one_run
 from f1_kedro.pipelines.train import nodes
-from tests.features_build import features_build_frame
 
 
 def _unit(features: Any, params: dict[str, Any]) -> dict[str, Any]:
@@ -20,8 +19,7 @@ def _unit(features: Any, params: dict[str, Any]) -> dict[str, Any]:
     search = nodes.search_hyperparameters(train, validation, params)
     preprocessing, classifier, summary = nodes.fit_final_model(fit, search, params)
     metrics = nodes.evaluate(preprocessing, classifier, fit, test, params)
-    build = features_build_frame()
-    return nodes.package_trained_model(preprocessing, classifier, summary, search, metrics, build)
+    return nodes.package_trained_model(preprocessing, classifier, summary, search, metrics)
 
 
 def test_one_run_id_in_every_part(features, params) -> None:

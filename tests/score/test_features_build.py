@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pandas as pd
+import pytest
 import yaml
 
-from f1_kedro.registry.lineage import BUILD_VARS, features_build_record
+from f1_kedro.registry.lineage import BUILD_VARS, FeaturesBuildError, features_build_record
 from tests.features_build import features_build_frame
 
 DBT = Path(__file__).resolve().parents[2] / "dbt"
@@ -44,3 +46,25 @@ def test_the_record_train_stamps() -> None:
         "labelled_rows": 7,
         "seasons": [2010, 2024],
     }
+
+
+def test_the_record_from_a_snowpark_frame() -> None:
+    """On Snowflake train gets FEATURES_BUILD as a Snowpark DataFrame (Snowpark local testing)."""
+    from snowflake.snowpark import Session
+
+    session = Session.builder.config("local_testing", True).create()
+    try:
+        frame = session.create_dataframe(features_build_frame(form_window=4, rows=9))
+        record = features_build_record(frame)
+    finally:
+        session.close()
+    assert record["build"] == "form_window=4;include_post_race_features=false"
+    assert record["vars"] == {"form_window": 4, "include_post_race_features": False}
+    assert (record["features_rows"], record["seasons"]) == (9, [2010, 2024])
+
+
+def test_a_build_table_that_is_not_one_row_is_refused() -> None:
+    both = pd.concat([features_build_frame(5), features_build_frame(3)])
+    for frame in (both, both.iloc[:0]):
+        with pytest.raises(FeaturesBuildError, match="FEATURES_BUILD holds .* rows, not 1"):
+            features_build_record(frame)

@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 KEDRO := .venv/bin/kedro
 
-.PHONY: run test install chromium viz viz-build jupyter dbt-docs mlflow bench lint
+.PHONY: run test install chromium viz viz-build jupyter dbt-docs mlflow bench lint snowflake-emulated snowflake-smoke
 
 .venv/.installed: pyproject.toml constraints.txt
 	test -x $(PY) || python3 -m venv .venv
@@ -67,3 +67,13 @@ bench: install
 lint: install
 	.venv/bin/ruff check src tests bench dbt/models
 	.venv/bin/ruff format --check src tests bench dbt/models
+
+## `kedro run --env snowflake --pipelines bootstrap,ingest,features` on the fakesnow emulator
+## (bench/snowflake_emulated.py: starts it, runs, checks RAW and FEATURES row counts, stops it).
+snowflake-emulated: install
+	$(PY) -m bench.snowflake_emulated
+
+## The whole chain on a real Snowflake account in F1_SMOKE_<UTC timestamp>, everything dropped at
+## the end (bench/snowflake_smoke.py). `make snowflake-smoke DRY_RUN=1` prints it, connecting to none.
+snowflake-smoke: install
+	$(PY) -m bench.snowflake_smoke $(if $(DRY_RUN),--dry-run)

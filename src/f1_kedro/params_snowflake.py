@@ -19,6 +19,7 @@ class Roles(Schema):
 
 
 class Params(Schema):
+    database: Identifier
     warehouses: Warehouses
     roles: Roles
     file_format: ThreePartName

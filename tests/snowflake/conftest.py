@@ -103,24 +103,12 @@ class EmulatedWarehouse(SnowflakeWarehouse):
 
 @pytest.fixture(scope="session")
 def _fakesnow_wide_csv_fix() -> Iterator[None]:
-    """Fix an emulator bug, not ours: fakesnow selects `column0..` from DuckDB's read_csv, which
-    names the columns `column00..` once a file has 10 or more (races, results, sprint_results)."""
+    """The emulator's fix of fakesnow's 10+ column CSV bug (bench/snowflake_emulator.py)."""
     import fakesnow.copy_into as copy_into
 
-    original = copy_into._inserts
+    from bench.snowflake_emulator import _fix_wide_csv
 
-    def inserts(*args: Any, **kwargs: Any) -> list[Any]:
-        result = original(*args, **kwargs)
-        for insert in result:
-            width = len(insert.this.expressions) if insert.this.expressions else 0
-            if width >= 10:
-                for column in insert.expression.expressions:
-                    name = column.name
-                    if isinstance(column, exp.Column) and re.fullmatch(r"column\d", name):
-                        column.set("this", exp.to_identifier(f"column0{name[-1]}"))
-        return result
-
-    copy_into._inserts = inserts
+    original = _fix_wide_csv(copy_into, exp)
     yield
     copy_into._inserts = original
 

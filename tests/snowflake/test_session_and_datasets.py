@@ -18,6 +18,7 @@ from f1_kedro.engines.snowflake import (
     MissingSnowflakeCredentialsError,
     SnowflakeConnectionError,
     SnowflakeCredentials,
+    SnowflakeNamespaceError,
     SnowflakeSessionHook,
     SnowflakeTableDataset,
     SnowflakeWarehouse,
@@ -131,6 +132,25 @@ def test_hook_fails_before_any_node_and_only_on_snowflake(caplog: pytest.LogCapt
     message = str(error.value)
     assert "SNOWFLAKE_ACCOUNT, SNOWFLAKE_USER, SNOWFLAKE_ROLE, SNOWFLAKE_WAREHOUSE" in message
     assert SECRET not in message and SECRET not in caplog.text
+
+
+def test_hook_refuses_a_database_the_project_does_not_live_in() -> None:
+    """SNOWFLAKE_DATABASE=OTHER would make dbt build in OTHER while the catalog reads FORMULA1."""
+    complete = {
+        "SNOWFLAKE_ACCOUNT": "a",
+        "SNOWFLAKE_USER": "u",
+        "SNOWFLAKE_PASSWORD": SECRET,
+        "SNOWFLAKE_ROLE": "R",
+        "SNOWFLAKE_WAREHOUSE": "W",
+    }
+    sessions = SnowparkSessions()
+    hook = SnowflakeSessionHook(sessions, environ={**complete, "SNOWFLAKE_DATABASE": "OTHER"})
+    hook.after_context_created(_context({"snowflake": {"database": "FORMULA1"}}))
+    with pytest.raises(SnowflakeNamespaceError, match="SNOWFLAKE_DATABASE is OTHER.*FORMULA1"):
+        hook.before_pipeline_run({"pipeline_names": ["features"]})
+    same = SnowflakeSessionHook(sessions, environ={**complete, "SNOWFLAKE_DATABASE": "formula1"})
+    same.after_context_created(_context({"snowflake": {"database": "FORMULA1"}}))
+    same.before_pipeline_run({"pipeline_names": ["features"]})  # configures, does not connect
 
 
 def test_connection_failure_message_has_no_secret(caplog: pytest.LogCaptureFixture) -> None:

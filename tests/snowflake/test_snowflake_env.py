@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -80,8 +81,18 @@ def _closed_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.mark.parametrize("source", ["credentials file", "environment"])
-def test_run_reads_credentials_and_fails_only_on_connecting(project: Path, source: str) -> None:
+def _in_credentials_file(project: Path, env: dict[str, str], values: dict[str, Any]) -> None:
+    (project / snowflake.CREDENTIALS_FILE).write_text(
+        yaml.safe_dump({"snowflake": {**values, "login_timeout": 5}})
+    )
+
+
+def _in_environment(project: Path, env: dict[str, str], values: dict[str, Any]) -> None:
+    env.update({snowflake.ENV_VARS[k]: str(v) for k, v in values.items()})
+
+
+@pytest.mark.parametrize("provide", [_in_credentials_file, _in_environment])
+def test_run_reads_credentials_and_fails_only_on_connecting(project: Path, provide: Any) -> None:
     """Issue 18, defect 2: `--env snowflake` reads conf/snowflake/credentials.yml (Kedro never
     reads conf/local then) or the environment, passes the check and stops at the account's host."""
     values = {
@@ -96,12 +107,7 @@ def test_run_reads_credentials_and_fails_only_on_connecting(project: Path, sourc
     }
     env = {k: v for k, v in os.environ.items() if not k.startswith("SNOWFLAKE_")}
     env["COLUMNS"] = "400"
-    if source == "credentials file":
-        (project / snowflake.CREDENTIALS_FILE).write_text(
-            yaml.safe_dump({"snowflake": {**values, "login_timeout": 5}})
-        )
-    else:
-        env.update({snowflake.ENV_VARS[k]: str(v) for k, v in values.items()})
+    provide(project, env, values)
     output = _failed_snowflake_run(project, "bootstrap", env)
     assert "credentials are missing" not in output, output[-2000:]
     assert "could not open a Snowflake session for account 'acme-f1' at 127.0.0.1" in output, (

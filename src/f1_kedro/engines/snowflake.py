@@ -73,6 +73,23 @@ class MissingSnowflakeCredentialsError(RuntimeError):
     """`kedro run --env snowflake` was started without the credentials it needs."""
 
 
+class SnowflakeNamespaceError(RuntimeError):
+    """SNOWFLAKE_DATABASE names another database than the one the project's objects live in."""
+
+
+def check_database(credentials: SnowflakeCredentials, project_database: str) -> None:
+    """dbt builds in the session's database while the catalog reads `project_database`: refuse
+    a mismatch before any node, instead of dbt building elsewhere and the run failing later."""
+    database = str(credentials.values.get("database", "")).upper()
+    if database != project_database.upper():
+        raise SnowflakeNamespaceError(
+            f"SNOWFLAKE_DATABASE is {database}, but this project's Snowflake objects live in "
+            f"{project_database} (params snowflake.database, conf/snowflake and sql/snowflake). "
+            f"Unset SNOWFLAKE_DATABASE, or rename the project's objects as "
+            "bench/snowflake_smoke.py does. Nothing was run."
+        )
+
+
 class SnowflakeConnectionError(RuntimeError):
     """The Snowpark session could not be created (message scrubbed of secrets)."""
 
@@ -229,13 +246,16 @@ class SnowflakeSessionHook:
         self._environ = environ
         self._active = False
         self._file_credentials: Mapping[str, Any] = {}
+        self._database = DEFAULT_NAMESPACE["database"]
         self._pipeline = "__default__"
 
     @hook_impl
     def after_context_created(self, context: Any) -> None:
-        self._active = bool(context.params.get("snowflake"))
+        settings = context.params.get("snowflake") or {}
+        self._active = bool(settings)
         if self._active:
             self._file_credentials = _credentials_from_config(context.config_loader)
+            self._database = settings.get("database", DEFAULT_NAMESPACE["database"])
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
@@ -244,6 +264,7 @@ class SnowflakeSessionHook:
         environ = os.environ if self._environ is None else self._environ
         credentials = SnowflakeCredentials.from_sources(environ, self._file_credentials)
         credentials.require()  # fail before the first node, listing every missing variable
+        check_database(credentials, self._database)
         if self._environ is None:
             _export_for_dbt(credentials)
         self._sessions.configure(credentials)

@@ -37,6 +37,7 @@ RAW_TABLES = (
     "QUALIFYING",
     "DRIVER_STANDINGS",
     "CONSTRUCTOR_STANDINGS",
+    "SPRINT_RESULTS",
 )
 PANDAS_TABLE = "FORMULA1.ML.FEATURES_PANDAS"
 KEYS = list(contracts.KEYS)
@@ -75,6 +76,8 @@ def build_features(
         )
         .merge(_driver_standings(raw), how="left", on=["previous_race_id", "driver_id"])
         .merge(_constructor_standings(raw), how="left", on=["previous_race_id", "constructor_id"])
+        .merge(_circuit_overtaking(results, races), how="left", on="race_id")
+        .merge(_sprint(raw), how="left", on=["race_id", "driver_id"])
     )
     if post_race:
         features = features.merge(_pit_stops(raw), how="left", on=["race_id", "driver_id"])
@@ -299,6 +302,31 @@ def _constructor_form(results: pd.DataFrame, n: int) -> pd.DataFrame:
     )
 
 
+def _circuit_overtaking(results: pd.DataFrame, races: pd.DataFrame) -> pd.DataFrame:
+    """int_circuit_overtaking: mean |finish - grid| at the circuit over its earlier seasons."""
+    run = results[results["position"].notna() & (results["grid"] > 0)]
+    per_season = (
+        run.assign(moved=(run["position"] - run["grid"]).abs())
+        .groupby(["circuit_id", "season"])
+        .agg(moved=("moved", "sum"), starters=("moved", "size"))
+        .reset_index()
+    )
+    pairs = races[["race_id", "circuit_id", "season"]].merge(
+        per_season, on="circuit_id", suffixes=("", "_earlier")
+    )
+    earlier = pairs[pairs["season_earlier"] < pairs["season"]]
+    sums = earlier.groupby("race_id")[["moved", "starters"]].sum()
+    return (sums["moved"] / sums["starters"]).rename("avg_places_moved_before").reset_index()
+
+
+def _sprint(raw: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The weekend's sprint finishing order (stg_sprint_results.position_order)."""
+    sprint = raw["SPRINT_RESULTS"].rename(
+        columns={"RACEID": "race_id", "DRIVERID": "driver_id", "POSITIONORDER": "sprint_position"}
+    )
+    return sprint[["race_id", "driver_id", "sprint_position"]]
+
+
 # -- the table ------------------------------------------------------------------------------------
 def _select(features: pd.DataFrame, post_race: bool) -> pd.DataFrame:
     """The contract's columns, names and order (dbt/models/ml/features.sql)."""
@@ -340,6 +368,8 @@ def _select(features: pd.DataFrame, post_race: bool) -> pd.DataFrame:
         "GRID_MINUS_QUALIFYING": start - features["qualifying_position"],
         "DRIVER_AVG_POSITIONS_GAINED_LAST_5": features["driver_avg_positions_gained"],
         "CONSTRUCTOR_AVG_GRID_SEASON_BEFORE": features["constructor_avg_grid_season"],
+        "CIRCUIT_AVG_PLACES_MOVED_BEFORE": features["avg_places_moved_before"],
+        "SPRINT_POSITION": features["sprint_position"],
     }
     if post_race:
         columns["PIT_STOPS_IN_RACE"] = features["pit_stop_count"]

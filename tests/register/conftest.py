@@ -1,8 +1,9 @@
 """The train stage's one-unit output (`trained`, docs/contracts.md "Registry") from the train
 building blocks on a synthetic table, and registries in tmp folders.
 
-The unit comes from train's own `package_trained_model` (backtest numbers added from the test
-window, the backtest itself being slow); a second fixture holds the whole-pipeline shape.
+The unit comes from train's own nodes (tests/train/conftest's `train_synthetic`: backtest,
+served refit, evaluation) and `package_trained_model`; a second fixture holds the whole-pipeline
+shape.
 """
 
 from __future__ import annotations
@@ -17,31 +18,26 @@ from snowflake.ml.modeling.pipeline import Pipeline
 from f1_kedro.engines.mlflow_registry import MlflowModelRegistry
 from f1_kedro.pipelines.train import modeling as m
 from f1_kedro.pipelines.train import nodes as train_nodes
-from tests.train.conftest import make_features, small_params
-
-SCORES = ("accuracy", "macro_f1", "log_loss")
+from tests.train.conftest import make_features, small_params, train_synthetic
 
 
 def build_trained(whole_pipeline: bool = False) -> dict[str, Any]:
     """The unit as train's `package_trained_model` makes it (preprocessing + classifier), or,
     with `whole_pipeline`, as one snowflake-ml Pipeline fitted as a whole (the brief's shape)."""
     params = small_params()
-    train, validation, fit, test = train_nodes.split_by_season(make_features(), params)
-    search = train_nodes.search_hyperparameters(train, validation, params)
-    preprocessing, classifier, summary = train_nodes.fit_final_model(fit, search, params)
-    metrics = train_nodes.evaluate(preprocessing, classifier, fit, test, params)
-    season = summary["test_seasons"][0]
-    block = {w: {k: metrics[w][k] for k in SCORES} for w in ("model", "baseline")}
-    metrics = {**metrics, "backtest": {"seasons": [season, season], **block}}
-    metrics["by_season"] = [{"season": season, **block}]
-    unit = train_nodes.package_trained_model(preprocessing, classifier, summary, search, metrics)
+    run = train_synthetic(params)
+    summary, search = run["train_summary"], run["search"]
+    unit = train_nodes.package_trained_model(
+        run["preprocessing_pipeline"], run["classifier"], summary, search, run["metrics"]
+    )
     if whole_pipeline:
+        _, fit = train_nodes.select_rows(make_features(), params)
         features = summary["feature_columns"]
         last = m.build_classifier(features, params["label"], search["best"], params)
         steps = [*m.build_preprocessing(params).steps, ("classifier", last)]
         unit = {k: v for k, v in unit.items() if k not in ("preprocessing", "classifier")}
         unit["pipeline"] = Pipeline(steps=steps).fit(fit)
-    return {**unit, "test_rows": test}  # test_rows: not part of the unit, what tests score
+    return {**unit, "test_rows": run["test_rows"]}  # test_rows: what tests score, not the unit
 
 
 @pytest.fixture(scope="session")

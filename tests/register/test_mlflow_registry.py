@@ -81,7 +81,7 @@ def test_scoring_by_the_contract_gives_the_pipelines_probabilities(
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
     assert json.loads(tags["class_labels"]) == {str(k): v for k, v in CLASS_LABELS.items()}
     assert json.loads(tags["fit_seasons"]) == trained["summary"]["fit_seasons"]
-    assert json.loads(tags["decision"]) == {"rule": "argmax"}
+    assert json.loads(tags["decision"]) == trained["summary"]["decision"]  # train's tuned rule
     assert not list(cwd.iterdir())  # no stray mlflow.db / mlruns
 
 

@@ -85,7 +85,9 @@ def test_the_served_version_scores_as_the_fitted_pipeline(
     expected /= expected.sum(axis=1, keepdims=True)
     got = frame[predictions_model.PROBABILITY_COLUMNS].to_numpy()
     np.testing.assert_allclose(got, expected, atol=1e-6)
-    assert list(frame.PREDICTED_LABEL) == list(expected.argmax(axis=1))
+    decision = trained["summary"]["decision"]  # train's tuned rule, e.g. weighted_argmax
+    weights = np.asarray(decision.get("class_weights", [1.0, 1.0, 1.0]))
+    assert list(frame.PREDICTED_LABEL) == list((expected * weights).argmax(axis=1))
     assert set(frame.MODEL_VERSION) == {"1"} and set(frame.MODEL_NAME) == {MODEL}
 
 

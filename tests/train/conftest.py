@@ -46,12 +46,46 @@ def small_params(**overrides: Any) -> dict[str, Any]:
     """The project's train parameters, with seasons and a grid sized for the synthetic table."""
     with open(PROJECT_PARAMS) as handle:
         params = yaml.safe_load(handle)["train"]
-    params["seasons"] = {"train": [2015, 2018], "validation": [2019, 2019], "test": [2020, 2020]}
+    params["seasons"] = {
+        "train": [2015, 2018],
+        "validation": [2019, 2019],
+        "test": [2020, 2020],
+        "backtest": [2017, 2020],
+    }
     params["numeric_features"] = ["GRID", "QUALIFYING_POSITION", "DRIVER_POINTS_BEFORE"]
     params["categorical_features"] = ["CONSTRUCTOR_REF"]
     params["search"] = {"grid": {"max_depth": [2, 3], "n_estimators": [20]}}
     params.update(overrides)
     return params
+
+
+def train_synthetic(
+    params: dict[str, Any] | None = None, table: pd.DataFrame | None = None
+) -> dict[str, Any]:
+    """What `kedro run --pipelines train` makes of a synthetic table, node by node, by name."""
+    from f1_kedro.pipelines.train import nodes
+
+    params = params or small_params()
+    table = make_features() if table is None else table
+    rows, fit = nodes.select_rows(table, params)
+    backtest, predictions, search, decision = nodes.backtest(rows, params)
+    preprocessing, classifier, summary = nodes.fit_final_model(fit, search, decision, params)
+    metrics = nodes.with_backtest(nodes.evaluate(predictions, params), backtest)
+    first, last = params["seasons"]["test"]
+    return {
+        "preprocessing_pipeline": preprocessing,
+        "classifier": classifier,
+        "train_summary": summary,
+        "search": search,
+        "metrics": metrics,
+        "backtest_predictions": predictions,
+        "test_rows": table[table["SEASON"].between(first, last)],
+    }
+
+
+@pytest.fixture(scope="session")
+def trained_synthetic() -> dict[str, Any]:
+    return train_synthetic()
 
 
 @pytest.fixture(scope="session")

@@ -41,6 +41,9 @@ def test_the_projects_parameters_pass() -> None:
         (lambda t: t.update(numeric_features=[]), "train.numeric_features"),
         (lambda t: t["baseline"].update(smoothing=-1), "train.baseline.smoothing"),
         (lambda t: t.update(seasons_typo={}), "train.seasons_typo: unknown key"),
+        (lambda t: t["decision"].update(rule="vote"), "train.decision.rule"),
+        (lambda t: t["decision"].update(objective="f1"), "train.decision.objective"),
+        (lambda t: t["decision"].update(weight_candidates=[0]), "train.decision.weight_candidates"),
     ],
 )  # fmt: skip
 def test_each_mistake_is_one_line_naming_the_parameter(change: Any, problem: str) -> None:

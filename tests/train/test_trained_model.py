@@ -12,14 +12,14 @@ from kedro.io import DatasetError
 from f1_kedro.datasets import TrainedModelDataset
 from f1_kedro.pipelines.register.nodes import check_one_run
 from f1_kedro.pipelines.train import nodes
+from tests.train.conftest import train_synthetic
 
 
 def _unit(features: Any, params: dict[str, Any]) -> dict[str, Any]:
-    train, validation, fit, test = nodes.split_by_season(features, params)
-    search = nodes.search_hyperparameters(train, validation, params)
-    preprocessing, classifier, summary = nodes.fit_final_model(fit, search, params)
-    metrics = nodes.evaluate(preprocessing, classifier, fit, test, params)
-    return nodes.package_trained_model(preprocessing, classifier, summary, search, metrics)
+    t = train_synthetic(params, features)
+    return nodes.package_trained_model(
+        t["preprocessing_pipeline"], t["classifier"], t["train_summary"], t["search"], t["metrics"]
+    )
 
 
 def test_one_run_id_in_every_part(features, params) -> None:

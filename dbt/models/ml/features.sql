@@ -48,6 +48,14 @@ qualifying_gaps as (
     select * from {{ ref('int_qualifying_gaps') }}
 ),
 
+circuit_overtaking as (
+    select * from {{ ref('int_circuit_overtaking') }}
+),
+
+sprint_results as (
+    select * from {{ ref('stg_sprint_results') }}
+),
+
 {% if var('include_post_race_features') %}
 pit_stops as (
     select * from {{ ref('int_pit_stops') }}
@@ -218,6 +226,10 @@ features as (
             else entries.grid end - qualifying.qualifying_position as GRID_MINUS_QUALIFYING,
         driver_form.driver_avg_positions_gained as DRIVER_AVG_POSITIONS_GAINED_LAST_5,
         constructor_form.constructor_avg_grid_season as CONSTRUCTOR_AVG_GRID_SEASON_BEFORE,
+        -- the circuit's earlier seasons: places moved from grid to flag (low = grid order holds)
+        circuit_overtaking.avg_places_moved_before as CIRCUIT_AVG_PLACES_MOVED_BEFORE,
+        -- Saturday's sprint, run before the race: its finishing order; NULL without a sprint
+        sprint_results.position_order as SPRINT_POSITION,
 
         {% if var('include_post_race_features') %}
         ---------- known only after the race (var include_post_race_features)
@@ -243,6 +255,11 @@ features as (
     left join qualifying_gaps
         on entries.race_id = qualifying_gaps.race_id
         and entries.driver_id = qualifying_gaps.driver_id
+    left join circuit_overtaking
+        on entries.race_id = circuit_overtaking.race_id
+    left join sprint_results
+        on entries.race_id = sprint_results.race_id
+        and entries.driver_id = sprint_results.driver_id
     left join driver_form
         on entries.race_id = driver_form.race_id
         and entries.driver_id = driver_form.driver_id

@@ -3,6 +3,8 @@
 Every function here takes pandas or Snowpark DataFrames alike: frames are filtered and selected
 with `frame[...]`, which both libraries read the same way, and only small results (predicted
 probabilities, two columns for the baseline) are pulled into pandas with `to_local`.
+snowflake-ml and scikit-learn are imported by the functions that use them: `kedro run
+--pipelines bootstrap` (which imports every pipeline's nodes) does not pay for them (issue 13).
 """
 
 from __future__ import annotations
@@ -11,17 +13,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import (
-    accuracy_score,
-    confusion_matrix,
-    f1_score,
-    log_loss,
-    precision_recall_fscore_support,
-)
-from snowflake.ml.modeling.impute import SimpleImputer
-from snowflake.ml.modeling.pipeline import Pipeline
-from snowflake.ml.modeling.preprocessing import OneHotEncoder, StandardScaler
-from snowflake.ml.modeling.xgboost import XGBClassifier
 
 from f1_kedro.contracts import CLASS_LABELS, KEYS, PROBA_PREFIX
 
@@ -40,6 +31,7 @@ KNOWN_FEATURES = frozenset(
         "DRIVER_RACES_BEFORE", "DRIVER_CIRCUIT_RACES_BEFORE", "DRIVER_CIRCUIT_AVG_FINISH_BEFORE",
         "GRID_MINUS_QUALIFYING", "QUALIFYING_GAP_TO_POLE_PCT", "QUALIFYING_GAP_TO_TEAMMATE_PCT",
         "DRIVER_AVG_POSITIONS_GAINED_LAST_5", "CONSTRUCTOR_AVG_GRID_SEASON_BEFORE",
+        "CIRCUIT_AVG_PLACES_MOVED_BEFORE", "SPRINT_POSITION",
     }
 )  # fmt: skip
 
@@ -95,8 +87,17 @@ def to_local(frame: Any) -> pd.DataFrame:
     return frame.to_pandas() if hasattr(frame, "to_pandas") else frame
 
 
-def build_preprocessing(params: dict[str, Any]) -> Pipeline:
+def since(frame: Any, first: int) -> Any:
+    """Rows of season `first` and later, on pandas and Snowpark alike."""
+    return frame[frame["SEASON"] >= first]
+
+
+def build_preprocessing(params: dict[str, Any]) -> Any:
     """Imputer (NULL -> median, fitted on the fit rows), one-hot encoder, standard scaler."""
+    from snowflake.ml.modeling.impute import SimpleImputer
+    from snowflake.ml.modeling.pipeline import Pipeline
+    from snowflake.ml.modeling.preprocessing import OneHotEncoder, StandardScaler
+
     numeric, categorical = list(params["numeric_features"]), list(params["categorical_features"])
     steps: list[tuple[str, Any]] = [
         ("impute", SimpleImputer(input_cols=numeric, output_cols=numeric, strategy="median"))
@@ -124,8 +125,10 @@ def feature_columns(original: list[str], transformed: list[str], numeric: list[s
 
 def build_classifier(
     features: list[str], label: str, hyperparameters: dict[str, Any], params: dict[str, Any]
-) -> XGBClassifier:
+) -> Any:
     """An XGBoost classifier with fixed seed and thread count (same data -> same model)."""
+    from snowflake.ml.modeling.xgboost import XGBClassifier
+
     return XGBClassifier(
         input_cols=features,
         label_cols=[label],
@@ -137,8 +140,21 @@ def build_classifier(
     )
 
 
+def fit_pipeline(
+    fit: Any, hyperparameters: dict[str, Any], params: dict[str, Any]
+) -> tuple[Any, Any]:
+    """The served model: snowflake-ml preprocessing and XGBoost fitted on pandas or Snowpark."""
+    preprocessing = build_preprocessing(params).fit(fit)
+    transformed = preprocessing.transform(fit)
+    features = feature_columns(
+        list(fit.columns), list(transformed.columns), params["numeric_features"]
+    )
+    classifier = build_classifier(features, params["label"], hyperparameters, params)
+    return preprocessing, classifier.fit(transformed)
+
+
 def predict_probabilities(
-    preprocessing: Pipeline, classifier: XGBClassifier, frame: Any, label: str
+    preprocessing: Any, classifier: Any, frame: Any, label: str
 ) -> pd.DataFrame:
     """Keys, label and `PREDICT_PROBA_0..2` for the rows of `frame`, as pandas."""
     columns = [*KEYS, label, *(f"{PROBA_PREFIX}{k}" for k in sorted(CLASS_LABELS))]
@@ -192,6 +208,8 @@ def ranked_probability_score(y: np.ndarray, proba: np.ndarray) -> float:
 
 def scores(y: np.ndarray, predicted: np.ndarray, proba: np.ndarray) -> dict[str, float]:
     """The five numbers the backtest compares model and grid rule on."""
+    from sklearn.metrics import accuracy_score, f1_score, log_loss
+
     labels = sorted(CLASS_LABELS)
     return {
         "rows": int(len(y)),
@@ -207,6 +225,14 @@ def classification_metrics(
     y: np.ndarray, predicted: np.ndarray, proba: np.ndarray
 ) -> dict[str, Any]:
     """Accuracy, macro F1, log loss, per-class precision/recall and the confusion matrix."""
+    from sklearn.metrics import (
+        accuracy_score,
+        confusion_matrix,
+        f1_score,
+        log_loss,
+        precision_recall_fscore_support,
+    )
+
     labels = sorted(CLASS_LABELS)
     precision, recall, f1, support = precision_recall_fscore_support(
         y, predicted, labels=labels, zero_division=0

@@ -7,7 +7,7 @@ feature is a column of FEATURES is checked by the first node, which has the tabl
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, StrictInt, model_validator
 
@@ -84,6 +84,13 @@ class Search(Schema):
     grid: Grid
 
 
+class Decision(Schema):
+    rule: Literal["argmax", "weighted_argmax"]
+    objective: Literal["macro_f1", "accuracy", "mean_of_accuracy_and_macro_f1"] = "macro_f1"
+    min_seasons: AtLeastOne = 3
+    weight_candidates: Annotated[list[Positive], Field(min_length=1)] = [1.0]
+
+
 class Baseline(Schema):
     smoothing: Annotated[float, Field(ge=0)]
     max_grid: AtLeastOne
@@ -98,4 +105,5 @@ class Params(Schema):
     n_jobs: AtLeastOne
     fixed_hyperparameters: dict[str, str | int | float | bool] = {}
     search: Search
+    decision: Decision
     baseline: Baseline

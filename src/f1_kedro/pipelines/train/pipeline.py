@@ -1,4 +1,4 @@
-"""The train pipeline: feature table -> temporal split -> grid search -> final fit -> evaluation."""
+"""The train pipeline: feature table -> rolling-origin backtest -> served model -> reports."""
 
 from kedro.pipeline import Node, Pipeline
 
@@ -10,8 +10,8 @@ from .nodes import (
     plot_backtest,
     plot_confusion_matrices,
     plot_feature_importance,
-    search_hyperparameters,
-    split_by_season,
+    plot_reliability,
+    select_rows,
     with_backtest,
 )
 
@@ -20,40 +20,28 @@ def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(
-                split_by_season,
+                select_rows,
                 inputs=["model_input_table", "params:train"],
-                outputs=["train_rows", "validation_rows", "fit_rows", "test_rows"],
-                name="split_by_season_node",
+                outputs=["model_rows", "fit_rows"],
+                name="select_rows_node",
             ),
             Node(
-                search_hyperparameters,
-                inputs=["train_rows", "validation_rows", "params:train"],
-                outputs="hyperparameter_search",
-                name="search_hyperparameters_node",
+                backtest,
+                inputs=["model_rows", "params:train"],
+                outputs=["backtest", "backtest_predictions", "hyperparameter_search", "decision"],
+                name="backtest_node",
             ),
             Node(
                 fit_final_model,
-                inputs=["fit_rows", "hyperparameter_search", "params:train"],
+                inputs=["fit_rows", "hyperparameter_search", "decision", "params:train"],
                 outputs=["preprocessing_pipeline", "race_outcome_classifier", "train_summary"],
                 name="fit_final_model_node",
             ),
             Node(
                 evaluate,
-                inputs=[
-                    "preprocessing_pipeline",
-                    "race_outcome_classifier",
-                    "fit_rows",
-                    "test_rows",
-                    "params:train",
-                ],
+                inputs=["backtest_predictions", "params:train"],
                 outputs="test_metrics",
                 name="evaluate_node",
-            ),
-            Node(
-                backtest,
-                inputs=["model_input_table", "params:train"],
-                outputs="backtest",
-                name="backtest_node",
             ),
             Node(
                 with_backtest,
@@ -80,6 +68,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs="backtest",
                 outputs="backtest_plot",
                 name="plot_backtest_node",
+            ),
+            Node(
+                plot_reliability,
+                inputs=["backtest_predictions", "params:train"],
+                outputs="reliability_plot",
+                name="plot_reliability_node",
             ),
             Node(
                 plot_confusion_matrices,

@@ -438,7 +438,7 @@ def registry_state(project: Path, model_name: str = "f1_race_outcome") -> dict[s
 def version_is_complete(client: Any, stage: Path, model_name: str, version: int) -> bool:
     """A version scoring can use: stage folder with pipeline and manifest, tags that point there."""
     folder = stage / f"v{version}"
-    if not (folder / "preprocessing.joblib").is_file() or not (folder / "manifest.json").is_file():
+    if not (folder / "pipeline.joblib").is_file() or not (folder / "manifest.json").is_file():
         return False
     manifest = json.loads((folder / "manifest.json").read_text())
     tags = client.get_model_version(model_name, str(version)).tags

@@ -8,12 +8,17 @@ directory (registry URI set, tracking URI not).
 from __future__ import annotations
 
 import importlib.util
+import json
 import shutil
 from pathlib import Path
 from typing import Any
 
+import mlflow
+import mlflow.pyfunc
+import numpy as np
 import pytest
 import yaml
+from mlflow.tracking import MlflowClient
 
 from f1_kedro.engines.mlflow_registry import MlflowModelRegistry
 
@@ -38,7 +43,7 @@ def _registry(project: Path) -> MlflowModelRegistry:
 
 
 def test_a_moved_project_scores_and_registers_into_its_own_folder(
-    tmp_path: Path, register_with: Any, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, register_with: Any, trained: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     original, moved = tmp_path / "original", tmp_path / "moved"
     first = register_with(_registry(original))
@@ -49,12 +54,19 @@ def test_a_moved_project_scores_and_registers_into_its_own_folder(
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
 
-    # scoring loads the champion from the moved folder's files
+    # scoring (docs/contracts.md "Registry") loads the champion from the moved folder's files,
+    # re-basing the stored path as predictions.py does, without opening the registry's writer
     uri = f"sqlite:///{moved / 'data/06_models/mlflow.db'}"
-    version, classifier = _predictions_model().load_mlflow_champion(
-        uri, "f1_race_outcome", "champion"
-    )
-    assert version == "1" and hasattr(classifier, "predict_proba")
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    champion = client.get_model_version_by_alias("f1_race_outcome", "champion")
+    location = _predictions_model().relocated_artifacts(client, champion, uri)
+    assert location is not None and location.startswith(str(moved)), location
+    model = mlflow.pyfunc.load_model(location)
+    columns = json.loads(champion.tags["input_columns"])
+    proba = np.asarray(model.predict(trained["test_rows"][columns]))
+    assert proba.shape == (len(trained["test_rows"]), 3)
     assert not (elsewhere / "mlflow.db").exists()  # tracking URI set beside the registry URI
 
     # registering in the moved project writes there, and nothing reappears at the old place
@@ -67,6 +79,22 @@ def test_a_moved_project_scores_and_registers_into_its_own_folder(
         location = client.get_logged_model(source.removeprefix("models:/")).artifact_location
         assert location.startswith((moved / "data/06_models/mlartifacts").as_uri()), location
     assert not (elsewhere / "mlflow.db").exists()
+
+
+def test_a_copy_registers_into_itself_and_leaves_the_original_untouched(
+    tmp_path: Path, register_with: Any, trained: dict[str, Any]
+) -> None:
+    """Issue 15.2: copy a project, register in the copy: the original's files are untouched."""
+    original, copy = tmp_path / "original", tmp_path / "copy"
+    register_with(_registry(original))
+    shutil.copytree(original, copy)
+    before = {p: p.stat().st_mtime_ns for p in original.rglob("*")}
+    second = register_with(_registry(copy), macro_f1=1.0)
+    assert second["version"] == 2 and Path(second["stage_path"]).is_relative_to(copy)
+    assert {p: p.stat().st_mtime_ns for p in original.rglob("*")} == before
+    original_client = _registry(original).client()
+    versions = original_client.search_model_versions("name='f1_race_outcome'")
+    assert [str(v.version) for v in versions] == ["1"]
 
 
 def test_the_scoring_model_looks_for_artefacts_where_the_catalog_puts_them() -> None:

@@ -28,25 +28,83 @@ def test_no_registry_says_to_train_and_register(
     assert not (tmp_path / "mlflow.db").exists()  # and it did not create an empty one
 
 
-def test_missing_and_corrupt_stage_files_are_named(
-    predictions_model: ModuleType, tmp_path: Path
-) -> None:
-    load = predictions_model.load_stage_folder
-    folder = tmp_path / "m" / "v2"
-    with pytest.raises(predictions_model.ScoringError, match=f"stage artifact {folder}/manifest"):
-        load(str(tmp_path), "m", "2")
-    folder.mkdir(parents=True)
+def test_stage_manifest_and_pipeline_errors_are_named(predictions_model: ModuleType) -> None:
+    """read_manifest / load_pipeline (the Snowflake stage path's) name what is wrong."""
+    read, load = predictions_model.read_manifest, predictions_model.load_pipeline
     manifest = {"model_name": "m", "version": 2, "preprocessing_file": "p.joblib"}
-    (folder / "manifest.json").write_text(json.dumps({**manifest, "input_columns": []}))
-    with pytest.raises(predictions_model.ScoringError, match="manifest.json.*feature_columns"):
-        load(str(tmp_path), "m", "2")
+    with pytest.raises(predictions_model.ScoringError, match="at/manifest.json.*feature_columns"):
+        read(json.dumps({**manifest, "input_columns": []}).encode(), "at/manifest.json", "m", "2")
     manifest.update(input_columns=[], feature_columns=[])
-    (folder / "manifest.json").write_text(json.dumps(manifest))
-    (folder / "p.joblib").write_bytes(b"garbage")
-    with pytest.raises(predictions_model.ScoringError, match=f"{folder}/p.joblib could not"):
-        load(str(tmp_path), "m", "2")
     with pytest.raises(predictions_model.ScoringError, match="describes m v2"):
-        predictions_model.read_manifest(json.dumps(manifest).encode(), "x", "m", "3")
+        read(json.dumps(manifest).encode(), "x", "m", "3")
+    with pytest.raises(predictions_model.ScoringError, match="at/p.joblib could not"):
+        load(b"garbage", "at/p.joblib")
+
+
+def test_the_label_follows_the_decision_tag(predictions_model: ModuleType) -> None:
+    decide = predictions_model.decide
+    proba = np.array([[0.40, 0.35, 0.25], [0.30, 0.31, 0.39], [0.34, 0.33, 0.33]])
+    assert list(decide(proba, {"rule": "argmax"})) == [0, 2, 0]
+    assert list(decide(proba, None)) == [0, 2, 0]
+    weighted = {"rule": "weighted_argmax", "class_weights": [1.0, 1.3, 1.0]}
+    assert list(decide(proba, weighted)) == [1, 1, 1]  # 0.455 > 0.40, 0.403 > 0.39, 0.429
+    keys = pd.DataFrame({"RACE_ID": [1, 1, 1], "DRIVER_ID": [5, 6, 7]})
+    frame = predictions_model.predictions_frame(keys, proba, "m", "3", weighted)
+    assert list(frame.PREDICTED_LABEL) == [1, 1, 1]
+    for bad in ({"rule": "softmax"}, {"rule": "weighted_argmax", "class_weights": [1, 0, 1]}):
+        with pytest.raises(predictions_model.ScoringError, match="decision"):
+            decide(proba, bad)
+
+
+def test_served_tags_are_read_and_checked(predictions_model: ModuleType) -> None:
+    tags = {
+        "input_columns": '["GRID"]',
+        "class_labels": '{"0": "podium", "1": "points", "2": "no_points"}',
+        "decision": '{"rule": "argmax"}',
+        "features_build": "{}",
+    }
+    read = predictions_model.served_tags(tags, "m", "3")
+    assert read["input_columns"] == ["GRID"] and read["decision"] == {"rule": "argmax"}
+    with pytest.raises(predictions_model.ScoringError, match="m v3 lacks .*'decision'"):
+        predictions_model.served_tags({k: v for k, v in tags.items() if k != "decision"}, "m", "3")
+    swapped = {**tags, "class_labels": '{"0": "points", "1": "podium", "2": "no_points"}'}
+    with pytest.raises(predictions_model.ScoringError, match="predicts classes"):
+        predictions_model.served_tags(swapped, "m", "3")
+
+
+BUILD_5 = "form_window=5;include_post_race_features=false"
+EXPECTED = {"build": BUILD_5, "vars": {"form_window": 5, "include_post_race_features": False}}
+
+
+def test_features_built_differently_are_refused(predictions_model: ModuleType) -> None:
+    check = predictions_model.check_features_build
+    same = {"build": BUILD_5, "features_rows": 10, "rows_now": 10}
+    check(EXPECTED, same, "m", "3")  # the same build, new rows or not: scored
+    check({}, None, "m", "3")  # a version registered before lineage: nothing to compare
+    other = {**same, "build": "form_window=3;include_post_race_features=false"}
+    with pytest.raises(predictions_model.ScoringError) as refused:
+        check(EXPECTED, other, "m", "3")
+    message = str(refused.value)
+    assert "\n" not in message and "form_window=3" in message and BUILD_5 in message
+    assert (
+        '--params "features.vars.form_window=5,features.vars.include_post_race_features=false"'
+        in message
+    )
+    with pytest.raises(predictions_model.ScoringError, match="FEATURES_BUILD is missing"):
+        check(EXPECTED, None, "m", "3")
+    with pytest.raises(predictions_model.ScoringError, match="describes 10 FEATURES rows but.*11"):
+        check(EXPECTED, {**same, "rows_now": 11}, "m", "3")
+
+
+def test_nullable_integers_reach_the_model_as_floats(predictions_model: ModuleType) -> None:
+    import duckdb
+
+    rows = duckdb.connect().sql(
+        "SELECT * FROM (VALUES (1, 2::INTEGER, 'rb'), (2, NULL, NULL)) AS t(K, POS, TEAM)"
+    ).df().astype({"POS": "Int32"})  # fmt: skip
+    frame = predictions_model.model_input(rows, ["POS", "TEAM"])
+    assert list(frame.columns) == ["POS", "TEAM"] and frame["POS"].dtype == "float64"
+    assert np.isnan(frame["POS"].iloc[1]) and frame["TEAM"].iloc[1] is None
 
 
 def test_predictions_frame_rows_sum_to_one(predictions_model: ModuleType) -> None:

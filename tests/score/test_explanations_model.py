@@ -14,7 +14,7 @@ import pytest
 ML = Path(__file__).resolve().parents[2] / "dbt" / "models" / "ml"
 COPIED = [
     "ScoringError", "stage_error", "read_manifest", "load_pipeline", "load_mlflow_champion",
-    "ARTIFACTS_FOLDER", "relocated_artifacts", "load_stage_folder", "read_file",
+    "ARTIFACTS_FOLDER", "relocated_artifacts",
     "KEYS", "MANIFEST_FILE", "TRAIN_AND_REGISTER", "RUN_FIRST",
 ]  # fmt: skip
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
@@ -60,6 +61,15 @@ def test_kedro_run_ends_with_predictions_of_the_latest_season(scored: Path) -> N
         "PROB_NO_POINTS", "MODEL_NAME", "MODEL_VERSION", "SCORED_AT", "SCORED_BEFORE_RESULT",
     ]  # fmt: skip
     assert set(frame.MODEL_NAME) == {MODEL} and set(frame.MODEL_VERSION) == {"1"}
+    uri = f"sqlite:///{scored / 'data/06_models/mlflow.db'}"
+    tags = MlflowClient(uri, uri).get_model_version_by_alias(MODEL, "champion").tags
+    decision = json.loads(tags["decision"])
+    weights = np.asarray(decision.get("class_weights", [1.0, 1.0, 1.0]))
+    proba = frame[["PROB_PODIUM", "PROB_POINTS", "PROB_NO_POINTS"]].to_numpy()
+    assert list(frame.PREDICTED_LABEL) == list((proba * weights).argmax(axis=1))
+    build = json.loads(tags["features_build"])
+    assert build["build"] == "form_window=5;include_post_race_features=false"
+    assert build["features_rows"] == query(scored, "SELECT count(*) AS n FROM ML.FEATURES").n[0]
     report = json.loads((scored / "data/08_reporting/dbt_score_report.json").read_text())
     assert report["counts"]["pass"] >= 10 and set(report["counts"]) <= {"pass", "success"}
     summary = json.loads((scored / "data/08_reporting/score_summary.json").read_text())
@@ -109,20 +119,43 @@ def test_rescoring_a_season_leaves_the_others_rows_untouched(scored: Path) -> No
     )
 
 
-def test_corrupt_stage_artifact_fails_by_name_and_keeps_the_predictions(scored: Path) -> None:
+def test_corrupt_model_artifact_fails_by_name_and_keeps_the_predictions(scored: Path) -> None:
+    """Scoring reads the MLflow version (one pyfunc), never the stage folder's audit copy."""
     before = predictions(scored)
-    artifact = scored / f"data/06_models/ml_stage/ML_STAGE/{MODEL}/v1/preprocessing.joblib"
+    (artifact,) = (scored / "data/06_models/mlartifacts").rglob("pipeline.joblib")
     saved = artifact.read_bytes()
     artifact.write_bytes(b"\x80\x04 damaged")
     try:
         with pytest.raises(
-            Exception, match="(?s)stage artifact .*v1/preprocessing.joblib could not be loaded"
+            Exception, match=f"(?s)model artifact models:/{MODEL}/1 .*could not be loaded"
         ):
             run_kedro(scored, "score", params={"score.seasons": [2022]})
     finally:
         artifact.write_bytes(saved)
 
     pd.testing.assert_frame_equal(predictions(scored), before)  # dbt did not replace the table
+
+
+def test_features_built_with_another_window_are_refused_then_scored_again(scored: Path) -> None:
+    """Issue 15.5: the champion records its feature build; another form window is refused
+    before PREDICTIONS is written, and the same build scores again."""
+    before = predictions(scored)
+    run_kedro(scored, "features", params={"features.vars.form_window": 3})
+    try:
+        with pytest.raises(
+            Exception,
+            match=r"FEATURES was built with form_window=3;include_post_race_features=false, "
+            rf"but {MODEL} v1 \(the served version\) was trained on features built with "
+            r"form_window=5;.*features\.vars\.form_window=5",
+        ):
+            run_kedro(scored, "score", params={"score.seasons": [2023]})
+        pd.testing.assert_frame_equal(predictions(scored), before)
+    finally:
+        run_kedro(scored, "features")
+
+    run_kedro(scored, "score", params={"score.races": "1121"})
+    again = predictions(scored)
+    assert again[again.RACE_ID == 1121].SCORED_AT.min() > before.SCORED_AT.max()
 
 
 def test_missing_champion_says_to_train_and_register(scored: Path) -> None:

@@ -45,5 +45,5 @@ def test_train_then_register_twice(project: Path, recent_data: Path) -> None:
     assert registered["metrics"]["macro_f1"] == metrics["model"]["macro_f1"]
     stage = project / registered["stage_path"]
     assert stage == project / "data/06_models/ml_stage/ML_STAGE/f1_race_outcome/v2"
-    assert (stage / "preprocessing.joblib").exists() and (stage / "manifest.json").exists()
+    assert (stage / "pipeline.joblib").exists() and (stage / "manifest.json").exists()
     assert (project / "data/06_models/ml_stage/ML_STAGE/f1_race_outcome/v1").is_dir()

@@ -153,7 +153,7 @@ def test_dbt_nodes_sit_between_their_inputs_and_the_tables_they_build(
     assert {layer_of[t] for t in built["dbt_staging_node"]} == {"staging"}
     assert {layer_of[t] for t in built["dbt_intermediate_node"]} == {"intermediate"}
     assert {layer_of[t] for t in built["dbt_marts_node"]} == {"marts"}
-    assert built["dbt_ml_node"] == {"model_input_table"}
+    assert built["dbt_ml_node"] == {"model_input_table", "features_build"}
     staging_inputs = {
         by_id[e["source"]]["name"]
         for e in main["edges"]

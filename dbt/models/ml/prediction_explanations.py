@@ -4,7 +4,8 @@ For every prediction of the latest scoring run (PREDICTIONS rows with the latest
 top var `explanation_top_k` feature contributions to the predicted class, one row each, from the
 same registered version that scored it (so "why is this driver on the podium" is one query):
 - duckdb: XGBoost's own contributions (`Booster.predict(DMatrix, pred_contribs=True)`, exact
-  TreeSHAP in log-odds) of the MLflow champion, on the rows its stage pipeline transforms.
+  TreeSHAP in log-odds) of the MLflow champion's classifier, on the rows its preprocessing
+  transforms: both from the one pyfunc version (its fitted pipeline, `unwrap_python_model()`).
 - snowflake: the registry version's `explain` function (SHAP; snowflake-ml's xgboost handler,
   checked in snowflake/ml/model/_packager/model_handlers/{xgboost,_utils}.py of the installed
   library: one `<feature>_explanation` column per input, JSON {"0": v0, "1": v1, "2": v2} for
@@ -105,22 +106,34 @@ def explain_duckdb(predictions: Any, features: Any, settings: dict[str, Any]) ->
     rows = features.filter(f"RACE_ID IN ({races})").df()
     rows = scored[[*KEYS]].merge(rows, on=KEYS, how="left", validate="one_to_one")
     model_name = settings["model_name"]
-    version, classifier = load_mlflow_champion(
-        settings["tracking_uri"], model_name, settings["alias"]
-    )
+    served = load_mlflow_champion(settings["tracking_uri"], model_name, settings["alias"])
+    version = served["version"]
     scored_by = sorted(set(scored["MODEL_VERSION"].astype(str)))
     if scored_by != [version]:
         raise ScoringError(
             f"the latest predictions were made by version(s) {scored_by} of {model_name!r} but "
             f"the served version is {version}: run `kedro run --pipeline=score` again"
         )
-    manifest, preprocessing = load_stage_folder(settings["stage_dir"], model_name, version)
-    values = preprocessing.transform(rows)[manifest["feature_columns"]].astype("float64")
+    # the pyfunc's own fitted pipeline (f1_kedro.registry.pyfunc_model), opened up
+    transformers, classifier = pipeline_parts(served["model"].unwrap_python_model().pipeline)
+    transformed = rows[json.loads(served["tags"]["input_columns"])]
+    for transformer in transformers:
+        transformed = transformer.transform(transformed)
+    values = transformed[list(classifier.get_input_cols())].astype("float64")
     matrix = xgboost.DMatrix(values, feature_names=list(values.columns))
-    contributions = classifier.get_booster().predict(matrix, pred_contribs=True)
+    contributions = classifier.to_xgboost().get_booster().predict(matrix, pred_contribs=True)
     return top_contributions(
         scored, as_seen(values, rows), contributions[:, :, :-1], settings["top_k"]
     )
+
+
+def pipeline_parts(pipeline: Any) -> tuple[list[Any], Any]:
+    """The fitted transformers, in order, and the snowflake-ml XGBClassifier of a served version:
+    {"preprocessing", "classifier"} (train's two parts) or one Pipeline whose last step is it."""
+    if isinstance(pipeline, dict):
+        return [pipeline["preprocessing"]], pipeline["classifier"]
+    steps = [step for _, step in pipeline.steps]
+    return steps[:-1], steps[-1]
 
 
 # -- snowflake ------------------------------------------------------------------------------------
@@ -225,10 +238,10 @@ def load_pipeline(content: bytes, location: str) -> Any:
     return pipeline
 
 
-def load_mlflow_champion(tracking_uri: str, model_name: str, alias: str) -> tuple[str, Any]:
-    """The version that carries `alias` and its classifier (MLflow's native XGBoost format)."""
+def load_mlflow_champion(tracking_uri: str, model_name: str, alias: str) -> dict[str, Any]:
+    """The version that carries `alias`: {"version", "model" (the MLflow pyfunc), "tags"}."""
     import mlflow
-    import mlflow.xgboost
+    import mlflow.pyfunc
     from mlflow.exceptions import MlflowException
     from mlflow.tracking import MlflowClient
 
@@ -243,27 +256,27 @@ def load_mlflow_champion(tracking_uri: str, model_name: str, alias: str) -> tupl
         tracking_uri = f"sqlite:///{database}"  # MLflow caches stores by URI: pin the cwd's file
     client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
     try:
-        version = str(client.get_model_version_by_alias(model_name, alias).version)
+        served = client.get_model_version_by_alias(model_name, alias)
     except MlflowException as err:
         raise ScoringError(
             f"model {model_name!r} has no {alias!r} version in the registry {tracking_uri}: "
             f"{RUN_FIRST} ({err.message if hasattr(err, 'message') else err})"
         ) from err
+    version = str(served.version)
     uri = f"models:/{model_name}/{version}"
     # models:/ URIs resolve against the global registry; the tracking URI too, or MLflow creates
     # an empty mlflow.db in the working directory when it loads the model.
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
-    location = relocated_artifacts(
-        client, client.get_model_version(model_name, version), tracking_uri
-    )
+    location = relocated_artifacts(client, served, tracking_uri)
     try:
-        return version, mlflow.xgboost.load_model(location or uri)
+        model = mlflow.pyfunc.load_model(location or uri)
     except Exception as err:
         raise ScoringError(
-            f"model artifact {uri} (the {alias!r} version) could not be loaded "
+            f"model artifact {location or uri} (the {alias!r} version) could not be loaded "
             f"({type(err).__name__}: {err}): {RUN_FIRST}"
         ) from err
+    return {"version": version, "model": model, "tags": dict(served.tags or {})}
 
 
 ARTIFACTS_FOLDER = "mlartifacts"
@@ -286,19 +299,3 @@ def relocated_artifacts(client: Any, model_version: Any, tracking_uri: str) -> s
     database = Path(tracking_uri[len("sqlite:///") :])
     candidate = database.parent / ARTIFACTS_FOLDER / path.split(marker, 1)[1]
     return str(candidate) if candidate.exists() else None
-
-
-def load_stage_folder(stage_dir: str, model_name: str, version: str) -> tuple[dict[str, Any], Any]:
-    """Manifest and preprocessing pipeline from `<stage_dir>/<model>/v<version>/`."""
-    folder = Path(stage_dir) / model_name / f"v{version}"
-    manifest_path = folder / MANIFEST_FILE
-    manifest = read_manifest(read_file(manifest_path), str(manifest_path), model_name, version)
-    pipeline_path = folder / manifest["preprocessing_file"]
-    return manifest, load_pipeline(read_file(pipeline_path), str(pipeline_path))
-
-
-def read_file(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as err:
-        raise stage_error(str(path), err) from err

@@ -8,11 +8,15 @@ incremental materializations both list python in supported_languages; see docs/c
 
 One model, two engines, dispatched on the dbt target's type (meta `engine`, predictions.yml):
 - duckdb: runs in process. The served version is the MLflow alias `champion` of the registry at
-  var `mlflow_tracking_uri`; its fitted preprocessing pipeline lies in the stage folder at var
-  `ml_stage_dir` (`<model>/v<version>/`), which stands for `@FORMULA1.ML.ML_STAGE`.
+  var `mlflow_tracking_uri`: ONE pyfunc version holding the whole fitted pipeline, whose tags
+  name its input columns, class labels, decision rule and the feature build it was trained on
+  (docs/contracts.md, "Registry"). The stage folder is an audit copy; scoring never reads it.
 - snowflake: runs inside Snowflake as a stored procedure. The served version is the default
   version in `snowflake.ml.registry.Registry`; the preprocessing pipeline is read from
   var `snowflake_ml_stage` with `session.file.get_stream`.
+
+Lineage (issue 15.5): FEATURES built with other vars than the served version's features
+(FORMULA1.ML.FEATURES_BUILD against the version's `features_build` tag) is refused, unscored.
 
 Self-contained on purpose: a dbt Python model on Snowflake cannot import project code, and dbt
 puts code before this file's in the stored procedure (hence no `from __future__`). dbt
@@ -25,6 +29,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 KEYS = ["RACE_ID", "DRIVER_ID"]
@@ -56,6 +61,8 @@ NEXT = "next"
 MANIFEST_FILE = "manifest.json"
 TRAIN_AND_REGISTER = "`kedro run --pipeline=train` then `kedro run --pipeline=register`"
 RUN_FIRST = f"run {TRAIN_AND_REGISTER} first"
+# Version tags scoring reads, JSON each (f1_kedro.registry.model_registry; a test ties them).
+SERVED_TAGS = ("input_columns", "class_labels", "decision", "features_build")
 
 
 class ScoringError(RuntimeError):
@@ -95,7 +102,12 @@ def model(dbt: Any, session: Any) -> Any:
             table = keep_forecasts_snowpark(table, session.table(str(dbt.this)))
         return table
     rows = select_duckdb(features, settings)
-    table = with_context(score_duckdb(rows, settings), rows)
+    try:  # dbt finds refs by parsing: a literal call, here in model()
+        build = dbt.ref("features_build")
+    except Exception:  # a warehouse built before FEATURES_BUILD existed
+        build = None
+    build = features_build_duckdb(build, features)
+    table = with_context(score_duckdb(rows, settings, build), rows)
     if dbt.is_incremental:
         table = keep_forecasts(table, session.sql(f"SELECT * FROM {dbt.this}").df())
     return table
@@ -191,6 +203,75 @@ def no_rows_error(seasons: list[int], first: Any, last: Any) -> ScoringError:
     )
 
 
+def served_tags(tags: dict[str, str], model_name: str, version: str) -> dict[str, Any]:
+    """The served version's tags scoring reads (docs/contracts.md, "Registry"), decoded."""
+    try:
+        decoded = {name: json.loads(tags[name]) for name in SERVED_TAGS}
+    except (KeyError, ValueError) as err:
+        raise ScoringError(
+            f"{model_name} v{version} lacks a readable version tag {err} (registered before "
+            f"the registry contract?): {RUN_FIRST}"
+        ) from err
+    labels = {int(k): v for k, v in decoded["class_labels"].items()}
+    if labels != CLASS_LABELS:
+        raise ScoringError(
+            f"{model_name} v{version} predicts classes {labels}, not {CLASS_LABELS}: {RUN_FIRST}"
+        )
+    return decoded
+
+
+def decide(proba: np.ndarray, decision: dict[str, Any] | None) -> np.ndarray:
+    """The labels the version's `decision` tag picks: argmax(p_k * w_k); w = 1 for argmax.
+
+    Ties go to the lower class (numpy's argmax), as in the grid rule's podium-first order.
+    """
+    rule = (decision or {"rule": "argmax"}).get("rule")
+    if rule == "argmax":
+        weights = np.ones(proba.shape[1])
+    elif rule == "weighted_argmax":
+        weights = np.asarray(decision["class_weights"], dtype="float64")
+        if weights.shape != (proba.shape[1],) or not (weights > 0).all():
+            raise ScoringError(f"decision class_weights {decision['class_weights']} are not "
+                               f"{proba.shape[1]} positive numbers: {RUN_FIRST}")  # fmt: skip
+    else:
+        raise ScoringError(f"unknown decision rule {rule!r} in the served version: {RUN_FIRST}")
+    return (proba * weights).argmax(axis=1).astype("int64")
+
+
+def check_features_build(
+    expected: dict[str, Any], built: dict[str, Any] | None, model_name: str, version: str
+) -> None:
+    """Refuse FEATURES built differently from the features the served version was trained on.
+
+    `expected` is the version's `features_build` tag (empty for a version registered before
+    lineage: nothing to compare); `built` the row of FORMULA1.ML.FEATURES_BUILD with `rows_now`,
+    FEATURES' rows at scoring time (a row count that differs means the row is stale).
+    """
+    if not expected.get("build"):
+        return
+    features = "`kedro run --pipeline=features`"
+    if built is None:
+        raise ScoringError(
+            f"FORMULA1.ML.FEATURES_BUILD is missing, so FEATURES cannot be matched to the "
+            f"features {model_name} v{version} was trained on: run {features}"
+        )
+    if int(built["features_rows"]) != int(built["rows_now"]):
+        raise ScoringError(
+            f"FORMULA1.ML.FEATURES_BUILD describes {built['features_rows']} FEATURES rows but "
+            f"FEATURES holds {built['rows_now']} (a features build stopped half way?): run "
+            f"{features}"
+        )
+    if built["build"] != expected["build"]:
+        vars_ = expected.get("vars", {}).items()
+        again = ",".join(f"features.vars.{k}={json.dumps(v)}" for k, v in vars_)
+        raise ScoringError(
+            f"FORMULA1.ML.FEATURES was built with {built['build']}, but {model_name} v{version} "
+            f"(the served version) was trained on features built with {expected['build']}: "
+            f'rebuild them (`kedro run --pipeline=features --params "{again}"`) or train and '
+            f"register a model on these (`kedro run --pipelines=train,register`); nothing scored"
+        )
+
+
 def stage_error(location: str, err: BaseException) -> ScoringError:
     return ScoringError(
         f"stage artifact {location} could not be loaded ({type(err).__name__}: {err}); the "
@@ -252,16 +333,53 @@ def select_duckdb(features: Any, settings: dict[str, Any]) -> pd.DataFrame:
     return rows
 
 
-def score_duckdb(rows: pd.DataFrame, settings: dict[str, Any]) -> pd.DataFrame:
-    """Score the selected feature rows (pandas) with the MLflow champion."""
+def score_duckdb(
+    rows: pd.DataFrame, settings: dict[str, Any], build: dict[str, Any] | None
+) -> pd.DataFrame:
+    """Score the selected feature rows (pandas) with the MLflow champion, one pyfunc version.
+
+    The version's tags say which columns it takes and how a label is chosen; its recorded
+    feature build must be the one FEATURES was built with (`build`, FORMULA1.ML.FEATURES_BUILD).
+    """
     model_name = settings["model_name"]
-    version, classifier = load_mlflow_champion(
-        settings["tracking_uri"], model_name, settings["alias"]
-    )
-    manifest, preprocessing = load_stage_folder(settings["stage_dir"], model_name, version)
-    transformed = preprocessing.transform(rows)
-    probabilities = classifier.predict_proba(transformed[manifest["feature_columns"]])
-    return predictions_frame(transformed[KEYS], probabilities, model_name, version)
+    served = load_mlflow_champion(settings["tracking_uri"], model_name, settings["alias"])
+    version, tags = served["version"], served_tags(served["tags"], model_name, served["version"])
+    check_features_build(tags["features_build"], build, model_name, version)
+    missing = [c for c in tags["input_columns"] if c not in rows.columns]
+    if missing:
+        raise ScoringError(
+            f"FORMULA1.ML.FEATURES lacks {missing}, which {model_name} v{version} takes: "
+            "run `kedro run --pipeline=features`"
+        )
+    probabilities = served["model"].predict(model_input(rows, tags["input_columns"]))
+    proba = np.asarray(probabilities, dtype="float64")
+    return predictions_frame(rows[KEYS], proba, model_name, version, tags["decision"])
+
+
+def model_input(rows: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """rows[columns] as the contract takes them: DuckDB's nullable integers (Int32 holding <NA>)
+    become float64 with NaN; MLflow's input check would hand <NA> to the imputer, which fails."""
+    frame = rows[columns].copy()
+    for column in frame.columns:
+        dtype = frame[column].dtype
+        if isinstance(dtype, pd.api.extensions.ExtensionDtype) and pd.api.types.is_numeric_dtype(
+            dtype
+        ):
+            frame[column] = frame[column].astype("float64")
+    return frame
+
+
+def features_build_duckdb(build: Any, features: Any) -> dict[str, Any] | None:
+    """The row of FORMULA1.ML.FEATURES_BUILD (a relation; None if the table is missing) with
+    the rows FEATURES holds now, so that check_features_build can tell a stale row."""
+    if build is None:
+        return None
+    frame = build.df()
+    if len(frame) != 1:
+        return None
+    row = {k.lower(): v for k, v in frame.iloc[0].to_dict().items()}
+    row["rows_now"] = int(features.aggregate("count(*)").fetchall()[0][0])
+    return row
 
 
 def latest_season_duckdb(features: Any) -> int:
@@ -271,10 +389,10 @@ def latest_season_duckdb(features: Any) -> int:
     return int(latest)
 
 
-def load_mlflow_champion(tracking_uri: str, model_name: str, alias: str) -> tuple[str, Any]:
-    """The version that carries `alias` and its classifier (MLflow's native XGBoost format)."""
+def load_mlflow_champion(tracking_uri: str, model_name: str, alias: str) -> dict[str, Any]:
+    """The version that carries `alias`: {"version", "model" (the MLflow pyfunc), "tags"}."""
     import mlflow
-    import mlflow.xgboost
+    import mlflow.pyfunc
     from mlflow.exceptions import MlflowException
     from mlflow.tracking import MlflowClient
 
@@ -289,27 +407,27 @@ def load_mlflow_champion(tracking_uri: str, model_name: str, alias: str) -> tupl
         tracking_uri = f"sqlite:///{database}"  # MLflow caches stores by URI: pin the cwd's file
     client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
     try:
-        version = str(client.get_model_version_by_alias(model_name, alias).version)
+        served = client.get_model_version_by_alias(model_name, alias)
     except MlflowException as err:
         raise ScoringError(
             f"model {model_name!r} has no {alias!r} version in the registry {tracking_uri}: "
             f"{RUN_FIRST} ({err.message if hasattr(err, 'message') else err})"
         ) from err
+    version = str(served.version)
     uri = f"models:/{model_name}/{version}"
     # models:/ URIs resolve against the global registry; the tracking URI too, or MLflow creates
     # an empty mlflow.db in the working directory when it loads the model.
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
-    location = relocated_artifacts(
-        client, client.get_model_version(model_name, version), tracking_uri
-    )
+    location = relocated_artifacts(client, served, tracking_uri)
     try:
-        return version, mlflow.xgboost.load_model(location or uri)
+        model = mlflow.pyfunc.load_model(location or uri)
     except Exception as err:
         raise ScoringError(
-            f"model artifact {uri} (the {alias!r} version) could not be loaded "
+            f"model artifact {location or uri} (the {alias!r} version) could not be loaded "
             f"({type(err).__name__}: {err}): {RUN_FIRST}"
         ) from err
+    return {"version": version, "model": model, "tags": dict(served.tags or {})}
 
 
 # The registry keeps its artefacts in this folder beside its sqlite file (conf/base/
@@ -336,31 +454,20 @@ def relocated_artifacts(client: Any, model_version: Any, tracking_uri: str) -> s
     return str(candidate) if candidate.exists() else None
 
 
-def load_stage_folder(stage_dir: str, model_name: str, version: str) -> tuple[dict[str, Any], Any]:
-    """Manifest and preprocessing pipeline from `<stage_dir>/<model>/v<version>/`."""
-    folder = Path(stage_dir) / model_name / f"v{version}"
-    manifest_path = folder / MANIFEST_FILE
-    manifest = read_manifest(read_file(manifest_path), str(manifest_path), model_name, version)
-    pipeline_path = folder / manifest["preprocessing_file"]
-    return manifest, load_pipeline(read_file(pipeline_path), str(pipeline_path))
-
-
-def read_file(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as err:
-        raise stage_error(str(path), err) from err
-
-
 def predictions_frame(
-    keys: pd.DataFrame, probabilities: Any, model_name: str, version: str
+    keys: pd.DataFrame,
+    probabilities: Any,
+    model_name: str,
+    version: str,
+    decision: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
-    """The output rows from keys and an (n, 3) array of class probabilities."""
+    """The output rows from keys and an (n, 3) array of class probabilities; the label by the
+    version's `decision` (argmax when None)."""
     proba = pd.DataFrame(probabilities, columns=PROBABILITY_COLUMNS, index=keys.index)
     proba = proba.astype("float64")
     proba = proba.div(proba.sum(axis=1), axis=0)  # float32 model output: make rows sum to 1
     frame = keys.astype("int64").join(proba)
-    frame["PREDICTED_LABEL"] = proba.to_numpy().argmax(axis=1).astype("int64")
+    frame["PREDICTED_LABEL"] = decide(proba.to_numpy(), decision)
     frame["MODEL_NAME"] = model_name
     frame["MODEL_VERSION"] = str(version)
     frame["SCORED_AT"] = pd.Timestamp(scored_at())

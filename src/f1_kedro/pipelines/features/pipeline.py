@@ -14,7 +14,10 @@ from f1_kedro.dbt_layers import layers, load_manifest
 from .nodes import layer_builder, summarise_dbt_build
 
 # The tables that other pipelines read under their own catalog names.
-DATASET_OF_TABLE = {"FORMULA1.ML.FEATURES": "model_input_table"}
+DATASET_OF_TABLE = {
+    "FORMULA1.ML.FEATURES": "model_input_table",
+    "FORMULA1.ML.FEATURES_BUILD": "features_build",  # train records it (lineage, issue 15.5)
+}
 RAW = "RAW."
 
 

@@ -5,13 +5,28 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from f1_kedro.registry import ModelArtifacts, ModelRegistry, should_promote
+from f1_kedro.registry import (
+    ModelRegistry,
+    Trained,
+    check_trained,
+    should_promote,
+    version_tags,
+)
 
 logger = logging.getLogger(__name__)
 
+check_one_run = check_trained  # the name tests/train/test_trained_model.py knows
+
+_SCORES = ("accuracy", "macro_f1", "log_loss", "brier", "rps")
+
 
 def registry_metrics(metrics: dict[str, Any]) -> dict[str, float]:
-    """Flatten metrics.json into the registry's numbers: `test_*` for the model, `baseline_*`."""
+    """Flatten metrics.json into the registry's numbers.
+
+    `test_*` / `baseline_*`: the test window; `backtest_*` / `backtest_baseline_*`: the rolling-
+    origin backtest pooled over its seasons; `backtest_<season>_*` / `backtest_baseline_<season>_*`:
+    each backtest season.
+    """
     flat: dict[str, float] = {}
     for prefix, name in (("test", "model"), ("baseline", "baseline")):
         block = metrics[name]
@@ -20,70 +35,49 @@ def registry_metrics(metrics: dict[str, Any]) -> dict[str, float]:
         for label, scores in block["per_class"].items():
             flat[f"{prefix}_precision_{label}"] = float(scores["precision"])
             flat[f"{prefix}_recall_{label}"] = float(scores["recall"])
-    # the rolling-origin backtest, pooled over its seasons: `backtest_*` and `backtest_baseline_*`
     for prefix, name in (("backtest", "model"), ("backtest_baseline", "baseline")):
         for key, value in metrics.get("backtest", {}).get(name, {}).items():
-            if key != "rows":
+            if key in _SCORES:
                 flat[f"{prefix}_{key}"] = float(value)
+        for season in metrics.get("by_season", []):
+            for key in _SCORES:
+                if key in season.get(name, {}):
+                    flat[f"{prefix}_{season['season']}_{key}"] = float(season[name][key])
     return flat
 
 
-def check_one_run(trained_model: dict[str, Any]) -> str:
-    """The run id shared by every part of the train unit; refuses parts of different runs."""
-    ids = {
-        part: trained_model.get(part, {}).get("run_id") for part in ("summary", "metrics", "search")
-    }
-    ids["trained_model"] = trained_model.get("run_id")
-    if None in ids.values() or len(set(ids.values())) != 1:
-        raise ValueError(
-            "trained_model mixes train runs: "
-            + ", ".join(f"{part} run_id={run_id}" for part, run_id in ids.items())
-            + "; run `kedro run --pipeline=train` again, nothing was registered"
-        )
-    return str(ids["trained_model"])
-
-
 def register_model(
-    model_registry: ModelRegistry, trained_model: dict[str, Any], params: dict[str, Any]
+    model_registry: ModelRegistry, trained_model: Trained, params: dict[str, Any]
 ) -> dict[str, Any]:
-    """Register a new version with its metrics and stage artefact; move the champion by policy.
+    """Register the trained unit as a new version; move the champion by policy.
 
-    The train unit is checked first (one run id in every part). The champion is read before and
-    moved only after the version is complete, so a run that fails anywhere before the last step
-    leaves the served version as it was.
+    Checked before any write: the unit's parts come from one train run, and the promotion metric
+    is one the unit has. The champion is read before and moved only after the version is
+    complete, so a run that fails anywhere before the last step leaves the served version as it was.
     """
-    run_id = check_one_run(trained_model)
-    train_summary, metrics = trained_model["summary"], trained_model["metrics"]
-    preprocessing_pipeline, classifier = trained_model["preprocessing"], trained_model["classifier"]
-    name = params["model_name"]
-    artifacts = ModelArtifacts(
-        preprocessing=preprocessing_pipeline,
-        classifier=classifier,
-        input_columns=list(train_summary["input_columns"]),
-        feature_columns=list(train_summary["feature_columns"]),
-        class_labels={int(k): v for k, v in train_summary["class_labels"].items()},
-    )
-    flat = registry_metrics(metrics)
+    trained = trained_model
+    name, policy = params["model_name"], params["promotion"]
+    check_trained(trained)
+    flat = registry_metrics(trained["metrics"])
+    if policy.get("mode", "if_better") == "if_better" and policy["metric"] not in flat:
+        raise ValueError(
+            f"register.promotion.metric {policy['metric']!r} is not a metric train produced; "
+            f"choose one of {sorted(flat)}"
+        )
     champion = model_registry.champion(name)
-    run_params = {
-        **train_summary["hyperparameters"],
-        "fit_seasons": train_summary["fit_seasons"],
-        "test_seasons": train_summary["test_seasons"],
-        "input_columns": train_summary["input_columns"],
-        "train_run_id": run_id,
-    }
-    version = model_registry.register(name, artifacts, run_params, flat)
-    promote = should_promote(flat, champion, params["promotion"])
+    tags = version_tags(trained)
+    version = model_registry.register(name, trained, flat, tags)
+    promote = should_promote(flat, champion, policy)
     if promote:
         model_registry.set_champion(name, version.version)
     served = version.version if promote else (champion or {}).get("version")
     logger.info(
-        "Registered %s version %s (test macro F1 %.4f); champion: %s%s",
-        name, version.version, flat["test_macro_f1"], served, " (moved)" if promote else " (kept)",
+        "Registered %s version %s (%s %.4f, fit seasons %s); champion: %s%s",
+        name, version.version, policy.get("metric"), flat.get(policy.get("metric"), float("nan")),
+        trained["summary"]["fit_seasons"], served, " (moved)" if promote else " (kept)",
     )  # fmt: skip
     return {
         "model_name": name,
-        "train_run_id": run_id,
         "version": version.version,
         "version_name": version.version_name,
         "model_uri": version.model_uri,
@@ -91,8 +85,11 @@ def register_model(
         "champion_version": served,
         "previous_champion_version": (champion or {}).get("version"),
         "stage_path": version.stage_path,
+        "train_run_id": trained["run_id"],
+        "tags": version.tags,
         "metrics": {k: flat[f"test_{k}"] for k in ("accuracy", "macro_f1", "log_loss")},
         "baseline_metrics": {
             k: flat[f"baseline_{k}"] for k in ("accuracy", "macro_f1", "log_loss")
         },
+        "backtest_metrics": {k: flat[f"backtest_{k}"] for k in _SCORES if f"backtest_{k}" in flat},
     }

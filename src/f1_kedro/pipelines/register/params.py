@@ -16,7 +16,7 @@ from f1_kedro.params import Schema as _Schema  # extra="forbid": a typo'd key is
 
 class Promotion(_Schema):
     mode: Literal["always", "never", "if_better"] = "if_better"
-    metric: Annotated[str, Field(min_length=1)] = "test_macro_f1"
+    metric: Annotated[str, Field(min_length=1)] = "backtest_macro_f1"
     higher_is_better: StrictBool = True
 
 

@@ -1,4 +1,4 @@
-"""The register pipeline: trained artefacts -> model registry version and stage artefact."""
+"""The register pipeline: the trained unit -> one registry version (+ its stage audit copy)."""
 
 from kedro.pipeline import Node, Pipeline
 

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from f1_kedro.registry.lineage import features_build_record
+
 from . import backtest as bt
 from . import decision as dr
 from . import modeling as m
@@ -322,18 +324,22 @@ def package_trained_model(
     summary: dict[str, Any],
     search: dict[str, Any],
     metrics: dict[str, Any],
+    features_build: Any = None,
 ) -> dict[str, Any]:
     """The run as one unit for register, made only once evaluation and backtest succeeded.
 
     One run id is stamped into summary, metrics and search: register refuses a unit whose parts
-    disagree, so a model is never registered with another run's numbers.
+    disagree, so a model is never registered with another run's numbers. The summary records the
+    feature build trained on (FORMULA1.ML.FEATURES_BUILD), which scoring checks (issue 15.5;
+    without one, as in unit tests of the parts, the version records none and is not checked).
     """
     run_id = uuid.uuid4().hex
+    build = features_build_record(features_build) if features_build is not None else {}
     return {
         "run_id": run_id,
         "preprocessing": preprocessing,
         "classifier": classifier,
-        "summary": {**summary, "run_id": run_id},
+        "summary": {**summary, "run_id": run_id, "features_build": build},
         "metrics": {**metrics, "run_id": run_id},
         "search": {**search, "run_id": run_id},
     }

@@ -57,6 +57,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "train_summary",
                     "hyperparameter_search",
                     "metrics",
+                    # built with FEATURES by the features pipeline's ml layer (lineage, 15.5)
+                    "features_build",
                 ],
                 outputs="trained_model",
                 name="package_trained_model_node",

@@ -1,19 +1,37 @@
 """What a model registry does for the register pipeline, independent of the engine behind it."""
 
 from .model_registry import (
+    VERSION_TAGS,
+    Champion,
     ModelArtifacts,
     ModelRegistry,
     RegisteredVersion,
     RegistryError,
+    Trained,
+    TrainedUnitError,
+    check_trained,
+    fitted_model,
+    pipeline_bytes,
     should_promote,
     stage_manifest,
+    version_manifest,
+    version_tags,
 )
 
 __all__ = [
+    "VERSION_TAGS",
+    "Champion",
     "ModelArtifacts",
     "ModelRegistry",
     "RegisteredVersion",
     "RegistryError",
+    "Trained",
+    "TrainedUnitError",
+    "check_trained",
+    "fitted_model",
+    "pipeline_bytes",
     "should_promote",
     "stage_manifest",
+    "version_manifest",
+    "version_tags",
 ]

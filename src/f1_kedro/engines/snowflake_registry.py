@@ -121,10 +121,11 @@ class SnowflakeModelRegistry:
         """
         model_name = identifier(model_name, "model name")
         model = self._model(model_name)
-        if model is not None:
-            self._drop_incomplete_versions(model, model_name)
+        # numbered before the drop: a dropped version's number (and stage folder) is not reused
         existing = [_number(v.version_name) for v in model.versions()] if model else []
         version = max(existing, default=0) + 1
+        if model is not None:
+            self._drop_incomplete_versions(model, model_name)
         location = self.stage_location(model_name, version)
         model_uri = f"snowflake://{self.database}.{self.schema}.{model_name}/V{version}"
         all_tags = {**tags, TAG_STAGE_LOCATION: location}
@@ -216,7 +217,8 @@ class SnowflakeModelRegistry:
                 if result.status != "UPLOADED":
                     raise RegistryError(
                         f"{location}/{name} already exists on the stage ({result.status}): a "
-                        "version's stage folder is never overwritten"
+                        "version's stage folder is never overwritten; if the registry has no "
+                        f"such version (a killed run left it), `REMOVE {location}/` and re-run"
                     )
 
     def _remove(self, location: str) -> None:

@@ -213,3 +213,16 @@ def test_a_missing_input_column_is_named(
 
 def test_the_tags_key_is_the_register_engines(predictions_model: ModuleType) -> None:
     assert predictions_model.SNOWFLAKE_TAGS_METRIC == TAGS_METRIC
+
+
+def test_explanations_on_snowflake_are_refused_before_any_work() -> None:
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "dbt" / "models" / "ml"
+    spec = importlib.util.spec_from_file_location("explain", path / "prediction_explanations.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with pytest.raises(module.ScoringError, match="refuses explainability"):
+        module.explain_snowflake(None, None, None, {"model_name": MODEL})

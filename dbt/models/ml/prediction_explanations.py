@@ -5,10 +5,8 @@ top var `explanation_top_k` feature contributions to the predicted class, one ro
 same registered version that scored it (so "why is this driver on the podium" is one query):
 - duckdb: XGBoost's own contributions (`Booster.predict(DMatrix, pred_contribs=True)`, exact
   TreeSHAP in log-odds) of the MLflow champion, on the rows its stage pipeline transforms.
-- snowflake: the registry version's `explain` function (SHAP; snowflake-ml's xgboost handler,
-  checked in snowflake/ml/model/_packager/model_handlers/{xgboost,_utils}.py of the installed
-  library: one `<feature>_explanation` column per input, JSON {"0": v0, "1": v1, "2": v2} for
-  a multiclass model). The version must be logged with explainability enabled.
+- snowflake: refused with a clear error (explain_snowflake): a registry version is a custom
+  model, and snowflake-ml-python 2.6 logs no `explain` function for custom models.
 Incremental (delete+insert on RACE_ID, DRIVER_ID, MODEL_VERSION), like PREDICTIONS.
 
 The loaders below are copies of predictions.py's (a dbt Python model cannot import another);
@@ -127,47 +125,19 @@ def explain_duckdb(predictions: Any, features: Any, settings: dict[str, Any]) ->
 def explain_snowflake(
     predictions: Any, features: Any, session: Any, settings: dict[str, Any]
 ) -> Any:
-    """The registry version's `explain` on the latest run's rows; top_k computed in pandas."""
-    from snowflake.ml.registry import Registry
-    from snowflake.snowpark import functions as F
+    """Refused, before any work: no registry version can explain at snowflake-ml-python 2.6.
 
-    latest = predictions.agg(F.max("SCORED_AT")).collect()[0][0]
-    if latest is None:
-        raise ScoringError("FORMULA1.ML.PREDICTIONS is empty: run `kedro run --pipeline=score`")
-    scored = predictions.filter(F.col("SCORED_AT") == F.lit(latest))
-    model_name = settings["model_name"]
-    registry = Registry(
-        session=session,
-        database_name=settings["registry_database"],
-        schema_name=settings["registry_schema"],
+    A version is a custom model holding preprocessing and classifier (issue 18), and `log_model`
+    refuses `enable_explainability` for custom models (NotImplementedError in _packager/
+    model_handlers/custom.py) as for a snowflake-ml Pipeline with a OneHotEncoder
+    (tests/register/test_snowml_packaging.py). Nothing is unpickled here to work around it.
+    """
+    raise ScoringError(
+        f"PREDICTION_EXPLANATIONS cannot be built on Snowflake: the served version of "
+        f"{settings['model_name']!r} is a snowflake-ml custom model, and snowflake-ml-python 2.6 "
+        "refuses explainability for it (no `explain` function); build it on the duckdb target, "
+        "or leave prediction_explanations out of the Snowflake score build"
     )
-    model_version = registry.get_model(model_name).default
-    version = model_version.version_name.upper().removeprefix("V")
-    folder = f"{settings['snowflake_stage'].rstrip('/')}/{model_name}/v{version}"
-    with session.file.get_stream(f"{folder}/{MANIFEST_FILE}") as stream:
-        manifest = read_manifest(stream.read(), folder, model_name, version)
-    with session.file.get_stream(f"{folder}/{manifest['preprocessing_file']}") as stream:
-        preprocessing = load_pipeline(stream.read(), folder)
-    rows = features.join(scored.select(*KEYS), on=KEYS, how="inner")
-    transformed = preprocessing.transform(rows)
-    try:
-        explained = model_version.run(transformed, function_name="explain").to_pandas()
-    except Exception as err:  # a version logged without explainability
-        raise ScoringError(
-            f"{model_name} V{version} has no usable `explain` function ({err}): register it "
-            "with options={'enable_explainability': True} and sample_input_data"
-        ) from err
-    local = scored.to_pandas().merge(explained[[*KEYS]], on=KEYS)
-    explained = local[[*KEYS]].merge(explained, on=KEYS)
-    columns = manifest["feature_columns"]
-    per_class = np.array(
-        [
-            [[as_dict(cell)[str(k)] for cell in explained[f"{c}_explanation"]] for c in columns]
-            for k in range(3)
-        ]
-    ).transpose(2, 0, 1)  # (rows, classes, features)
-    values = as_seen(explained[columns].astype("float64"), explained)
-    return session.create_dataframe(top_contributions(local, values, per_class, settings["top_k"]))
 
 
 def as_seen(values: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:

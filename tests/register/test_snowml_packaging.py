@@ -101,7 +101,7 @@ def test_a_pipeline_of_the_two_fitted_parts_is_refused(fitted, parts):
         _save(composed, fitted[1], explain=False)
 
 
-def test_the_custom_model_of_both_parts_packages_and_serves_predict_proba(fitted, parts):
+def test_the_custom_model_of_both_parts_packages_with_its_functions(fitted, parts):
     from snowflake.ml.model import custom_model
 
     from f1_kedro.contracts import PROBA_PREFIX
@@ -111,7 +111,8 @@ def test_the_custom_model_of_both_parts_packages_and_serves_predict_proba(fitted
     context = custom_model.ModelContext(models={"preprocessing": parts[0], "classifier": parts[1]})
     model = served.PipelineProbabilities(context)
     meta = _save(model, fitted[1], explain=False)
-    assert meta.model_type == "custom" and list(meta.signatures) == ["predict_proba"]
+    assert meta.model_type == "custom"
+    assert set(meta.signatures) == {"predict_proba", "contributions"}  # its own explainer
     outputs = [f.name for f in meta.signatures["predict_proba"].outputs]
     assert outputs == ["PREDICT_PROBA_0", "PREDICT_PROBA_1", "PREDICT_PROBA_2"]
     with pytest.raises(NotImplementedError, match="Explainability is not supported"):

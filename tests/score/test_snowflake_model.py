@@ -13,7 +13,9 @@ channel, the registry's SQL (SHOW VERSIONS, the model function running in a ware
 
 from __future__ import annotations
 
+import importlib.util
 import json
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -27,6 +29,11 @@ from f1_kedro.registry import version_tags
 from tests.register.test_snowflake_registry import PINS, PROBA, PackagedVersion, PackagingRegistry
 
 MODEL = "f1_race_outcome"
+ML = Path(__file__).resolve().parents[2] / "dbt" / "models" / "ml"
+SNOWFLAKE_COPIES = [
+    "SNOWFLAKE_TAGS_METRIC", "snowflake_registry", "served_snowflake_version",
+    "served_snowflake_tags", "version_number", "model_inputs_snowpark",
+]  # fmt: skip
 CONTEXT = ["RACE_ID", "DRIVER_ID", "SEASON", "ROUND", "DRIVER_REF", "CONSTRUCTOR_REF", "LABEL"]
 
 
@@ -215,14 +222,60 @@ def test_the_tags_key_is_the_register_engines(predictions_model: ModuleType) -> 
     assert predictions_model.SNOWFLAKE_TAGS_METRIC == TAGS_METRIC
 
 
-def test_explanations_on_snowflake_are_refused_before_any_work() -> None:
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[2] / "dbt" / "models" / "ml"
-    spec = importlib.util.spec_from_file_location("explain", path / "prediction_explanations.py")
+def _explanations_module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("explain", ML / "prediction_explanations.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    with pytest.raises(module.ScoringError, match="refuses explainability"):
-        module.explain_snowflake(None, None, None, {"model_name": MODEL})
+    return module
+
+
+def test_explanations_run_the_versions_contributions_function(
+    predictions_model: ModuleType, session: Session, unit, monkeypatch
+) -> None:
+    import xgboost
+
+    _, serving = _serve(session, unit)
+    predictions = session.create_dataframe(
+        _score(predictions_model, session, serving, unit, [2020], monkeypatch)
+    )
+    explanations = _explanations_module()
+    monkeypatch.setattr(explanations, "snowflake_registry", lambda *args: serving)
+    dbt = FakeDbt(session.create_dataframe(unit["table"]), [])
+    dbt.config.values["explanation_top_k"] = 3
+    dbt.ref = {"predictions": predictions, "features": dbt._features}.__getitem__
+
+    frame = explanations.model(dbt, session).to_pandas().sort_values(["RACE_ID", "DRIVER_ID"])
+
+    rows = unit["table"].query("SEASON == 2020").sort_values(["RACE_ID", "DRIVER_ID"])
+    assert list(frame.columns) == explanations.OUTPUT_COLUMNS
+    assert len(frame) == 3 * len(rows) and set(frame.RANK) == {1, 2, 3}
+    # the same numbers as the duckdb path: XGBoost's pred_contribs of the served classifier
+    trained = unit["trained"]
+    first = rows.head(1)
+    columns = list(trained["classifier"].get_input_cols())
+    values = trained["preprocessing"].transform(first)[columns].astype("float64")
+    booster = trained["classifier"].to_xgboost().get_booster()
+    expected = booster.predict(xgboost.DMatrix(values, feature_names=columns), pred_contribs=True)
+    label = int(predictions.to_pandas().sort_values(["RACE_ID", "DRIVER_ID"]).PREDICTED_LABEL[0])
+    chosen = expected[0, label, :-1]
+    top = frame[
+        frame.DRIVER_ID.eq(int(first.DRIVER_ID.iloc[0]))
+        & frame.RACE_ID.eq(int(first.RACE_ID.iloc[0]))
+    ].sort_values("RANK")
+    np.testing.assert_allclose(
+        top.CONTRIBUTION, chosen[np.argsort(-np.abs(chosen), kind="stable")[:3]], rtol=1e-5
+    )
+
+
+def test_the_explanations_copies_are_the_scoring_models_own() -> None:
+    from f1_kedro.engines import snowflake_served_model
+    from tests.score.test_explanations_model import definitions
+
+    scoring, explaining = (
+        definitions(ML / "predictions.py"),
+        definitions(ML / "prediction_explanations.py"),
+    )
+    for name in SNOWFLAKE_COPIES:
+        assert explaining[name] == scoring[name], f"{name} differs from predictions.py's"
+    assert _explanations_module().CONTRIBUTIONS == snowflake_served_model.CONTRIBUTIONS

@@ -5,8 +5,9 @@ top var `explanation_top_k` feature contributions to the predicted class, one ro
 same registered version that scored it (so "why is this driver on the podium" is one query):
 - duckdb: XGBoost's own contributions (`Booster.predict(DMatrix, pred_contribs=True)`, exact
   TreeSHAP in log-odds) of the MLflow champion, on the rows its stage pipeline transforms.
-- snowflake: refused with a clear error (explain_snowflake): a registry version is a custom
-  model, and snowflake-ml-python 2.6 logs no `explain` function for custom models.
+- snowflake: the served registry version's own `contributions` function (the same XGBoost
+  `pred_contribs`, computed in the warehouse by the custom model register logs; snowflake-ml 2.6
+  refuses its built-in explainability for custom models).
 Incremental (delete+insert on RACE_ID, DRIVER_ID, MODEL_VERSION), like PREDICTIONS.
 
 The loaders below are copies of predictions.py's (a dbt Python model cannot import another);
@@ -125,18 +126,110 @@ def explain_duckdb(predictions: Any, features: Any, settings: dict[str, Any]) ->
 def explain_snowflake(
     predictions: Any, features: Any, session: Any, settings: dict[str, Any]
 ) -> Any:
-    """Refused, before any work: no registry version can explain at snowflake-ml-python 2.6.
+    """The served version's `contributions` function, run in the warehouse on the latest run's
+    rows (nothing unpickled here); top_k computed in pandas, as on duckdb."""
+    from snowflake.snowpark import functions as F
 
-    A version is a custom model holding preprocessing and classifier (issue 18), and `log_model`
-    refuses `enable_explainability` for custom models (NotImplementedError in _packager/
-    model_handlers/custom.py) as for a snowflake-ml Pipeline with a OneHotEncoder
-    (tests/register/test_snowml_packaging.py). Nothing is unpickled here to work around it.
-    """
-    raise ScoringError(
-        f"PREDICTION_EXPLANATIONS cannot be built on Snowflake: the served version of "
-        f"{settings['model_name']!r} is a snowflake-ml custom model, and snowflake-ml-python 2.6 "
-        "refuses explainability for it (no `explain` function); build it on the duckdb target, "
-        "or leave prediction_explanations out of the Snowflake score build"
+    latest = predictions.agg(F.max("SCORED_AT")).collect()[0][0]
+    if latest is None:
+        raise ScoringError("FORMULA1.ML.PREDICTIONS is empty: run `kedro run --pipeline=score`")
+    latest = pd.Timestamp(latest).to_pydatetime()  # F.lit takes datetime, not pandas' Timestamp
+    scored = predictions.filter(F.col("SCORED_AT") == F.lit(latest))
+    model_name = settings["model_name"]
+    registry = snowflake_registry(
+        session, settings["registry_database"], settings["registry_schema"]
+    )
+    model_version = served_snowflake_version(registry, model_name)
+    version = version_number(model_version.version_name)
+    local = scored.select(*KEYS, *SCORED_COLUMNS).to_pandas()
+    scored_by = sorted(set(local["MODEL_VERSION"].astype(str)))
+    if scored_by != [version]:
+        raise ScoringError(
+            f"the latest predictions were made by version(s) {scored_by} of {model_name!r} but "
+            f"the served version is {version}: run `kedro run --pipeline=score` again"
+        )
+    tags = served_snowflake_tags(model_version, model_name)
+    rows = features.join(scored.select(*KEYS), on=KEYS, how="inner")
+    inputs = model_inputs_snowpark(rows, json.loads(tags["input_columns"]))
+    try:
+        explained = model_version.run(inputs, function_name=CONTRIBUTIONS).to_pandas()
+    except Exception as err:  # a version registered before its model carried the function
+        raise ScoringError(
+            f"{model_name} V{version} has no usable `{CONTRIBUTIONS}` function ({err}): "
+            f"register a new version with {TRAIN_AND_REGISTER}"
+        ) from err
+    explained = explained.astype({k: "int64" for k in KEYS})
+    local = local.astype({k: "int64" for k in KEYS}).merge(explained, on=KEYS, validate="1:1")
+    parsed = [json.loads(cell) for cell in local["EXPLANATION"]]
+    columns = parsed[0]["features"] if parsed else []
+    values = pd.DataFrame([p["values"] for p in parsed], columns=columns, dtype="float64")
+    per_class = np.array([p["contributions"] for p in parsed], dtype="float64")
+    top = top_contributions(local, as_seen(values, local), per_class, settings["top_k"])
+    return session.create_dataframe(top)
+
+
+# The served version's explaining function (f1_kedro.engines.snowflake_served_model; a test ties
+# them) and the PREDICTIONS columns top_contributions copies.
+CONTRIBUTIONS = "contributions"
+SCORED_COLUMNS = ["MODEL_NAME", "MODEL_VERSION", "SCORED_AT", "PREDICTED_LABEL"]
+
+
+# -- copies of predictions.py's Snowflake loaders (checked identical by a test) -----------------
+SNOWFLAKE_TAGS_METRIC = "version_tags"
+
+
+def snowflake_registry(session: Any, database: str, schema: str) -> Any:
+    from snowflake.ml.registry import Registry
+
+    return Registry(session=session, database_name=database, schema_name=schema)
+
+
+def served_snowflake_version(registry: Any, model_name: str) -> Any:
+    """The model's default version (what register marks to serve), or a clear error."""
+    try:
+        return registry.get_model(model_name).default
+    except Exception as err:
+        raise ScoringError(
+            f"model {model_name!r} has no default version in the Snowflake Model Registry: "
+            f"{RUN_FIRST} --env snowflake ({type(err).__name__}: {err})"
+        ) from err
+
+
+def served_snowflake_tags(model_version: Any, model_name: str) -> dict[str, str]:
+    """The version's tags (its metadata's `version_tags`), checked to hold what scoring reads."""
+    tags = (model_version.show_metrics() or {}).get(SNOWFLAKE_TAGS_METRIC) or {}
+    missing = sorted({"input_columns", "decision"} - set(tags))
+    if missing:
+        raise ScoringError(
+            f"{model_name} {model_version.version_name} (the default version) has no "
+            f"{', '.join(missing)} in its {SNOWFLAKE_TAGS_METRIC} metadata: it was registered "
+            f"before issue 18 or by a register that was killed; {RUN_FIRST} --env snowflake"
+        )
+    return {str(k): str(v) for k, v in tags.items()}
+
+
+def version_number(version_name: str) -> str:
+    """Registry version names are `V<n>`; PREDICTIONS stores the number, as the duckdb path."""
+    return version_name.upper().removeprefix("V")
+
+
+def model_inputs_snowpark(rows: Any, columns: list[str]) -> Any:
+    """The keys and the version's input columns, numbers as DOUBLE (the signature's type: the
+    sample register logs types every number DOUBLE so that NULLs pass)."""
+    from snowflake.snowpark import functions as F
+    from snowflake.snowpark import types as T
+
+    types = {field.name: field.datatype for field in rows.schema.fields}
+    missing = [c for c in columns if c not in types]
+    if missing:
+        raise ScoringError(
+            f"FORMULA1.ML.FEATURES lacks the served version's input columns {missing}: rebuild "
+            "features (`kedro run --pipeline=features`) or register a version trained on them"
+        )
+    numbers = (T.ByteType, T.ShortType, T.IntegerType, T.LongType, T.DecimalType, T.FloatType)
+    numeric = {c for c in columns if isinstance(types[c], (*numbers, T.DoubleType))}
+    return rows.select(
+        *KEYS, *(F.col(c).cast(T.DoubleType()).alias(c) if c in numeric else c for c in columns)
     )
 
 
@@ -146,10 +239,6 @@ def as_seen(values: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
     for column in shown.columns.intersection(rows.columns):
         shown[column] = pd.to_numeric(rows[column], errors="coerce").to_numpy(dtype="float64")
     return shown
-
-
-def as_dict(cell: Any) -> dict[str, float]:
-    return cell if isinstance(cell, dict) else json.loads(cell)
 
 
 # -- copies of predictions.py (checked identical by a test) ---------------------------------------

@@ -13,7 +13,9 @@ model_handlers/custom.py at 2.6.0), so the version loads in a warehouse without 
 """
 
 # No `from __future__ import annotations`: CustomModel checks the annotations are real types.
+import json
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,13 +23,17 @@ from snowflake.ml.model import custom_model
 
 PROBA_PREFIX = "PREDICT_PROBA_"  # f1_kedro.contracts.PROBA_PREFIX (tests/register ties them)
 PIPELINE, PREPROCESSING, CLASSIFIER = "pipeline", "preprocessing", "classifier"
+# Not "explain": snowflake-ml makes a method of that name a table function
+# (_model_composer/model_method/model_method.py at 2.6.0); this one is a plain function.
+CONTRIBUTIONS = "contributions"
 
 
 class PipelineProbabilities(custom_model.CustomModel):
     """predict_proba(rows) -> PREDICT_PROBA_0..n-1 only, float64, each row summing to 1.
 
     Sub-models: `pipeline` (one fitted snowflake-ml Pipeline), or `preprocessing` and
-    `classifier` applied in that order (what train hands over today).
+    `classifier` applied in that order (what train hands over today). `contributions` explains
+    (snowflake-ml refuses explainability for custom models, so the model carries its own).
     """
 
     @custom_model.inference_api
@@ -50,3 +56,42 @@ class PipelineProbabilities(custom_model.CustomModel):
         proba = np.asarray(scored[columns], dtype="float64")
         proba = proba / proba.sum(axis=1, keepdims=True)  # XGBoost's float32 rows drift by ~1e-7
         return pd.DataFrame(proba, columns=columns)
+
+    @custom_model.inference_api
+    def contributions(self, input: pd.DataFrame) -> pd.DataFrame:
+        """Per row, one JSON text EXPLANATION: the classifier's features, their values, and
+        XGBoost's own TreeSHAP contributions (log-odds, `pred_contribs`) per class, bias dropped:
+        {"features": [f], "values": [f], "contributions": [[f] per class]}."""
+        import xgboost
+
+        rows = pd.DataFrame(input).reset_index(drop=True)
+        transform, classifier = self._parts()
+        columns = list(classifier.get_input_cols())
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "X has feature names", UserWarning)
+            values = pd.DataFrame(transform(rows))[columns].astype("float64")
+        booster = classifier.to_xgboost().get_booster()
+        matrix = xgboost.DMatrix(values, feature_names=columns)
+        per_class = booster.predict(matrix, pred_contribs=True)[:, :, :-1]  # rows, classes, f
+        return pd.DataFrame(
+            {
+                "EXPLANATION": [
+                    json.dumps({"features": columns, "values": v.tolist(), "contributions": c})
+                    for v, c in zip(values.to_numpy(), per_class.tolist(), strict=True)
+                ]
+            }
+        )
+
+    def _parts(self) -> tuple[Any, Any]:
+        """The preprocessing as one transform, and the fitted snowflake-ml XGBClassifier."""
+        if PIPELINE in self.context.model_refs:
+            steps = self.context.model_ref(PIPELINE).model.steps
+
+            def transform(rows: pd.DataFrame) -> pd.DataFrame:
+                for _, step in steps[:-1]:
+                    rows = step.transform(rows)
+                return rows
+
+            return transform, steps[-1][1]
+        preprocessing = self.context.model_ref(PREPROCESSING).model
+        return preprocessing.transform, self.context.model_ref(CLASSIFIER).model

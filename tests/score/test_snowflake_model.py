@@ -13,6 +13,7 @@ channel, the registry's SQL (SHOW VERSIONS, the model function running in a ware
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
 from pathlib import Path
@@ -279,3 +280,17 @@ def test_the_explanations_copies_are_the_scoring_models_own() -> None:
     for name in SNOWFLAKE_COPIES:
         assert explaining[name] == scoring[name], f"{name} differs from predictions.py's"
     assert _explanations_module().CONTRIBUTIONS == snowflake_served_model.CONTRIBUTIONS
+
+
+def test_the_explanations_procedure_runs_the_scoring_runtime() -> None:
+    from tests.snowflake.test_runtime_pins import _pins
+
+    tree = ast.parse((ML / "prediction_explanations.py").read_text())
+    call = next(
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and any(k.arg == "packages" for k in node.keywords)
+    )
+    config = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
+    assert config["packages"] == _pins()["conda_dependencies"]
+    assert config["python_version"] == _pins()["python_version"]

@@ -45,8 +45,9 @@ def model(dbt: Any, session: Any) -> Any:
         incremental_strategy="delete+insert",
         unique_key=["RACE_ID", "DRIVER_ID", "MODEL_VERSION"],  # dbt parses literals only
         python_version="3.11",
-        packages=["snowflake-ml-python", "snowflake-snowpark-python", "xgboost", "scikit-learn",
-                  "joblib", "pandas"],
+        # the same pinned runtime as predictions.py (tests/score/test_snowflake_model.py)
+        packages=["snowflake-ml-python==2.6.0", "snowflake-snowpark-python==1.56.0",
+                  "xgboost==3.2.0", "scikit-learn==1.9.1", "joblib==1.6.0", "pandas==2.3.3"],
     )  # fmt: skip
     settings = {
         "engine": dbt.config.meta_get("engine"),

@@ -120,6 +120,12 @@ class PackagingRegistry:
         return entry.store[version_name]
 
 
+def cloudpickle_by_value() -> set[str]:
+    import cloudpickle
+
+    return set(cloudpickle.list_registry_pickle_by_value())
+
+
 @pytest.fixture(scope="module")
 def unit() -> dict[str, Any]:
     """Train's `trained_model` unit (preprocessing + classifier) and test rows beside it."""
@@ -168,6 +174,8 @@ def test_one_version_serves_preprocessing_and_classifier(registry, fake, unit, s
     version = _register(registry, unit)
 
     assert (version.version, version.version_name) == (1, "V1")
+    # the custom handler's process-wide pickle-by-value registration is undone afterwards
+    assert "f1_kedro.engines.snowflake_served_model" not in cloudpickle_by_value()
     assert version.model_uri == f"snowflake://FORMULA1.ML.{MODEL}/V1"
     logged = fake.models[MODEL].store["V1"]
     assert logged.meta.model_type == "custom"  # ONE model: both fitted parts inside it

@@ -159,6 +159,8 @@ class SnowflakeModelRegistry:
             self._delete_version(model_name, f"V{version}")
             self._remove(location)
             raise
+        finally:
+            _forget_pickle_by_value()
         return RegisteredVersion(
             model_name=model_name,
             version=version,
@@ -236,6 +238,16 @@ def served_model(fitted: Any) -> Any:
 
     models = fitted if isinstance(fitted, dict) else {served.PIPELINE: fitted}
     return served.PipelineProbabilities(custom_model.ModelContext(models=dict(models)))
+
+
+def _forget_pickle_by_value() -> None:
+    """Undo the custom handler's process-wide `register_pickle_by_value` of the served module."""
+    import cloudpickle
+
+    from f1_kedro.engines import snowflake_served_model
+
+    if snowflake_served_model.__name__ in cloudpickle.list_registry_pickle_by_value():
+        cloudpickle.unregister_pickle_by_value(snowflake_served_model)
 
 
 def sample_input(trained: Trained) -> pd.DataFrame:

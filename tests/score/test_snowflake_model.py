@@ -67,7 +67,8 @@ class ServingRegistry:
 
     def get_model(self, name: str) -> Any:
         model = self.fake.get_model(name)
-        return type("Model", (), {"default": ServedVersion(model.default, self.session)})()
+        self.served = ServedVersion(model.default, self.session)
+        return type("Model", (), {"default": self.served})()
 
 
 class FakeConfig:
@@ -183,6 +184,18 @@ def test_the_decision_tag_chooses_the_label(
     weighted = (probabilities * np.array(weights)).argmax(axis=1)
     assert (result.PREDICTED_LABEL == weighted).all()
     assert (weighted != probabilities.argmax(axis=1)).any()  # the weights changed some labels
+
+
+@pytest.mark.parametrize(
+    "decision", [{"rule": "threshold"}, {"rule": "weighted_argmax", "class_weights": [1, 2]}]
+)
+def test_an_unknown_decision_tag_is_named(
+    predictions_model: ModuleType, session: Session, unit, monkeypatch, decision
+) -> None:
+    _, serving = _serve(session, unit, decision)
+    with pytest.raises(predictions_model.ScoringError, match="decision tag"):
+        _score(predictions_model, session, serving, unit, [2020], monkeypatch)
+    assert serving.served.calls == []  # refused before the model ran
 
 
 def test_scores_the_seasons_of_the_var(

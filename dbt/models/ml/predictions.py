@@ -444,9 +444,10 @@ def score_snowflake(features: Any, session: Any, settings: dict[str, Any]) -> An
     model_version = served_snowflake_version(registry, model_name)
     version = version_number(model_version.version_name)
     tags = served_snowflake_tags(model_version, model_name)
+    weights = decision_weights(json.loads(tags["decision"]))  # checked before the model runs
     inputs = model_inputs_snowpark(rows, json.loads(tags["input_columns"]))
     scored = model_version.run(inputs, function_name="predict_proba")
-    return predictions_snowpark(scored, json.loads(tags["decision"]), model_name, version)
+    return predictions_snowpark(scored, weights, model_name, version)
 
 
 def latest_season_snowpark(features: Any) -> int:
@@ -513,21 +514,25 @@ def model_inputs_snowpark(rows: Any, columns: list[str]) -> Any:
     )
 
 
-def snowflake_label(raw: list[Any], decision: dict[str, Any]) -> Any:
-    """PREDICTED_LABEL from the probabilities by the version's `decision` tag: `argmax`, or
-    `weighted_argmax` with `class_weights` (ties go to the lower class, as numpy's argmax)."""
+def decision_weights(decision: dict[str, Any]) -> list[float]:
+    """The class weights of the version's `decision` tag: `argmax` (all 1), or
+    `weighted_argmax` with one `class_weights` entry per class."""
+    n = len(CLASS_LABELS)
+    if decision.get("rule") == "argmax":
+        return [1.0] * n
+    if decision.get("rule") == "weighted_argmax" and len(decision.get("class_weights") or []) == n:
+        return [float(w) for w in decision["class_weights"]]
+    raise ScoringError(
+        f"the served version's decision tag {decision!r} is not argmax or weighted_argmax "
+        f"with {n} class_weights: register a new version with {TRAIN_AND_REGISTER}"
+    )
+
+
+def snowflake_label(raw: list[Any], weights: list[float]) -> Any:
+    """PREDICTED_LABEL: the class of the largest weighted probability (ties go to the lower
+    class, as numpy's argmax on the duckdb target)."""
     from snowflake.snowpark import functions as F
 
-    rule = decision.get("rule")
-    if rule == "argmax":
-        weights = [1.0] * len(raw)
-    elif rule == "weighted_argmax" and len(decision.get("class_weights") or []) == len(raw):
-        weights = [float(w) for w in decision["class_weights"]]
-    else:
-        raise ScoringError(
-            f"the served version's decision tag {decision!r} is not argmax or weighted_argmax "
-            f"with {len(raw)} class_weights: register a new version with {TRAIN_AND_REGISTER}"
-        )
     score = [c * F.lit(w) for c, w in zip(raw, weights, strict=True)]
     return (
         F.when((score[0] >= score[1]) & (score[0] >= score[2]), F.lit(0))
@@ -536,9 +541,7 @@ def snowflake_label(raw: list[Any], decision: dict[str, Any]) -> Any:
     )
 
 
-def predictions_snowpark(
-    scored: Any, decision: dict[str, Any], model_name: str, version: str
-) -> Any:
+def predictions_snowpark(scored: Any, weights: list[float], model_name: str, version: str) -> Any:
     """The output rows from `run(..., "predict_proba")`: the keys (a Snowpark input's columns
     come back beside the outputs) and `PREDICT_PROBA_<class>`."""
     from snowflake.snowpark import functions as F
@@ -549,7 +552,7 @@ def predictions_snowpark(
     return scored.select(
         F.col("RACE_ID").cast("bigint").alias("RACE_ID"),
         F.col("DRIVER_ID").cast("bigint").alias("DRIVER_ID"),
-        snowflake_label(raw, decision).cast("bigint").alias("PREDICTED_LABEL"),
+        snowflake_label(raw, weights).cast("bigint").alias("PREDICTED_LABEL"),
         *(value.alias(name) for value, name in zip(p, PROBABILITY_COLUMNS, strict=True)),
         F.lit(model_name).alias("MODEL_NAME"),
         F.lit(str(version)).alias("MODEL_VERSION"),

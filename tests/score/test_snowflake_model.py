@@ -187,7 +187,12 @@ def test_the_decision_tag_chooses_the_label(
 
 
 @pytest.mark.parametrize(
-    "decision", [{"rule": "threshold"}, {"rule": "weighted_argmax", "class_weights": [1, 2]}]
+    "decision",
+    [
+        {"rule": "threshold"},
+        {"rule": "weighted_argmax", "class_weights": [1, 2]},
+        {"rule": "weighted_argmax", "class_weights": [1, 0, 2]},
+    ],
 )
 def test_an_unknown_decision_tag_is_named(
     predictions_model: ModuleType, session: Session, unit, monkeypatch, decision

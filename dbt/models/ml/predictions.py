@@ -516,15 +516,17 @@ def model_inputs_snowpark(rows: Any, columns: list[str]) -> Any:
 
 def decision_weights(decision: dict[str, Any]) -> list[float]:
     """The class weights of the version's `decision` tag: `argmax` (all 1), or
-    `weighted_argmax` with one `class_weights` entry per class."""
+    `weighted_argmax` with one positive `class_weights` entry per class."""
     n = len(CLASS_LABELS)
     if decision.get("rule") == "argmax":
         return [1.0] * n
-    if decision.get("rule") == "weighted_argmax" and len(decision.get("class_weights") or []) == n:
-        return [float(w) for w in decision["class_weights"]]
+    weights = decision.get("class_weights") or []
+    if decision.get("rule") == "weighted_argmax" and len(weights) == n:
+        if all(isinstance(w, (int, float)) and w > 0 for w in weights):
+            return [float(w) for w in weights]
     raise ScoringError(
         f"the served version's decision tag {decision!r} is not argmax or weighted_argmax "
-        f"with {n} class_weights: register a new version with {TRAIN_AND_REGISTER}"
+        f"with {n} positive class_weights: register a new version with {TRAIN_AND_REGISTER}"
     )
 
 

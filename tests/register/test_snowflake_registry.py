@@ -126,19 +126,20 @@ def cloudpickle_by_value() -> set[str]:
     return set(cloudpickle.list_registry_pickle_by_value())
 
 
+def snowflake_unit() -> tuple[dict[str, Any], Any]:
+    """Train's `trained_model` unit (train's own nodes on the synthetic table) and test rows."""
+    from f1_kedro.pipelines.train.nodes import package_trained_model
+    from tests.train.conftest import train_synthetic
+
+    out = train_synthetic()
+    parts = ("preprocessing_pipeline", "classifier", "train_summary", "search", "metrics")
+    return package_trained_model(*(out[p] for p in parts)), out["test_rows"]
+
+
 @pytest.fixture(scope="module")
 def unit() -> dict[str, Any]:
-    """Train's `trained_model` unit (preprocessing + classifier) and test rows beside it."""
-    from f1_kedro.pipelines.train import nodes as train_nodes
-    from tests.train.conftest import make_features, small_params
-
-    params = small_params()
-    train, validation, fit, test = train_nodes.split_by_season(make_features(), params)
-    search = train_nodes.search_hyperparameters(train, validation, params)
-    preprocessing, classifier, summary = train_nodes.fit_final_model(fit, search, params)
-    summary = {**summary, "fit_seasons": [2015, 2019]}
-    trained = train_nodes.package_trained_model(preprocessing, classifier, summary, search, {})
-    return {"trained": trained, "test_rows": test}
+    trained, rows = snowflake_unit()
+    return {"trained": trained, "test_rows": rows}
 
 
 @pytest.fixture

@@ -27,7 +27,13 @@ from snowflake.snowpark import DataFrame, Session
 
 from f1_kedro.engines.snowflake_registry import TAGS_METRIC, SnowflakeModelRegistry
 from f1_kedro.registry import version_tags
-from tests.register.test_snowflake_registry import PINS, PROBA, PackagedVersion, PackagingRegistry
+from tests.register.test_snowflake_registry import (
+    PINS,
+    PROBA,
+    PackagedVersion,
+    PackagingRegistry,
+    snowflake_unit,
+)
 
 MODEL = "f1_race_outcome"
 ML = Path(__file__).resolve().parents[2] / "dbt" / "models" / "ml"
@@ -107,18 +113,12 @@ class FakeDbt:
 
 @pytest.fixture(scope="module")
 def unit() -> dict[str, Any]:
-    from f1_kedro.pipelines.train import nodes as train_nodes
-    from tests.train.conftest import make_features, small_params
+    """Train's unit as register gets it and a FEATURES-shaped table (the synthetic one)."""
+    from tests.train.conftest import make_features
 
-    params = small_params()
-    table = make_features()
-    train, validation, fit, _ = train_nodes.split_by_season(table, params)
-    search = train_nodes.search_hyperparameters(train, validation, params)
-    preprocessing, classifier, summary = train_nodes.fit_final_model(fit, search, params)
-    summary = {**summary, "fit_seasons": [2015, 2019]}
-    trained = train_nodes.package_trained_model(preprocessing, classifier, summary, search, {})
-    columns = list(summary["input_columns"])
-    return {"trained": trained, "table": table[list(dict.fromkeys([*CONTEXT, *columns]))]}
+    trained, _ = snowflake_unit()
+    columns = list(trained["summary"]["input_columns"])
+    return {"trained": trained, "table": make_features()[list(dict.fromkeys([*CONTEXT, *columns]))]}
 
 
 @pytest.fixture
@@ -168,7 +168,9 @@ def test_the_default_version_scores_the_latest_season_in_the_warehouse(
     assert list(result.RACE_ID) == list(rows.RACE_ID)
     probabilities = result[["PROB_PODIUM", "PROB_POINTS", "PROB_NO_POINTS"]].to_numpy()
     np.testing.assert_allclose(probabilities, _expected(unit, rows), atol=1e-6)
-    assert (result.PREDICTED_LABEL == probabilities.argmax(axis=1)).all()
+    decision = json.loads(version_tags(unit["trained"])["decision"])  # train's tuned rule
+    weights = decision.get("class_weights", [1.0, 1.0, 1.0])
+    assert (result.PREDICTED_LABEL == (probabilities * weights).argmax(axis=1)).all()
     assert set(result.MODEL_VERSION) == {"1"} and set(result.MODEL_NAME) == {MODEL}
     assert result.SCORED_AT.nunique() == 1
 

@@ -1,87 +1,80 @@
 """The snowflake variant of dbt/models/ml/predictions.py, called as `model(dbt, session)`.
 
-The session is Snowpark's local-testing emulator; the dbt object and the registry are fakes.
-What this does NOT cover (nothing here emulates it): running the model as a Snowflake stored
-procedure (dbt-snowflake wraps this file in one), resolution of `config(packages=...)` against
-Snowflake's Anaconda channel, the real `snowflake.ml.registry.Registry` (`get_model().default`,
-`ModelVersion.run` executing the logged XGBoost model in a warehouse), and the real snowflake-ml
-preprocessing pipeline on Snowpark (it needs SQL that local testing lacks): a small Snowpark
-transformer stands in for it on the stage.
+Real: Snowpark's local-testing session, the trained unit (train's nodes on a synthetic table),
+the register engine (`SnowflakeModelRegistry.register`) and snowflake-ml's `ModelPackager`, which
+packages every version as `log_model` does before its upload. `ModelVersion.run` is a double that
+does what the warehouse does with the package: the library's own check of a Snowpark input
+against the version's signature (`model_signature._validate_snowpark_data`, what `run` calls at
+2.6.0), the loaded package's `predict_proba`, and the input columns back beside the outputs
+(`output_with_input_features`, model_ops.py at 2.6.0). Not covered (nothing emulates it): dbt
+wrapping this file in a stored procedure, `config(packages=...)` against Snowflake's Anaconda
+channel, the registry's SQL (SHOW VERSIONS, the model function running in a warehouse).
 """
 
 from __future__ import annotations
 
-import io
+import ast
+import importlib.util
 import json
-from collections.abc import Iterator
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import joblib
+import numpy as np
 import pandas as pd
 import pytest
 from snowflake.snowpark import DataFrame, Session
-from snowflake.snowpark import functions as F
 
-STAGE = "@FORMULA1.ML.ML_STAGE"
-MODEL = "f1_race_outcome"
-FEATURE_ROWS = pd.DataFrame(
-    {
-        "RACE_ID": [1, 1, 1, 2, 2, 2, 3, 3],
-        "DRIVER_ID": [10, 11, 12, 10, 11, 12, 10, 11],
-        "SEASON": [2023, 2023, 2023, 2024, 2024, 2024, 2024, 2024],
-        "ROUND": [1, 1, 1, 1, 1, 1, 2, 2],
-        "DRIVER_REF": ["a", "b", "c", "a", "b", "c", "a", "b"],
-        "CONSTRUCTOR_REF": ["t", "u", "v", "t", "u", "v", "t", "u"],
-        "GRID": [1, 5, 15, 2, 8, 0, 12, 3],
-        "LABEL": [0, 1, 2, 0, 1, 2, 2, 0],
-    }
+from f1_kedro.engines.snowflake_registry import TAGS_METRIC, SnowflakeModelRegistry
+from f1_kedro.registry import version_tags
+from tests.register.test_snowflake_registry import (
+    PINS,
+    PROBA,
+    PackagedVersion,
+    PackagingRegistry,
+    snowflake_unit,
 )
 
+MODEL = "f1_race_outcome"
+ML = Path(__file__).resolve().parents[2] / "dbt" / "models" / "ml"
+SNOWFLAKE_COPIES = [
+    "SNOWFLAKE_TAGS_METRIC", "snowflake_registry", "served_snowflake_version",
+    "served_snowflake_tags", "version_number", "model_inputs_snowpark",
+]  # fmt: skip
+CONTEXT = ["RACE_ID", "DRIVER_ID", "SEASON", "ROUND", "DRIVER_REF", "CONSTRUCTOR_REF", "LABEL"]
 
-class GridTransformer:
-    """Stands for the fitted preprocessing pipeline: a Snowpark transform, picklable by joblib."""
 
-    def transform(self, frame: DataFrame) -> DataFrame:
-        return frame.with_column("GRID_SCALED", F.col("GRID") / F.lit(20.0))
+class ServedVersion:
+    """`ModelVersion` of a packaged version: `run` as the warehouse runs the logged model."""
 
-
-class FakeModelVersion:
-    """`ModelVersion.run(df, function_name="predict_proba")`: Snowpark in, Snowpark out."""
-
-    def __init__(self, version_name: str):
-        self.version_name = version_name
+    def __init__(self, packaged: PackagedVersion, session: Session):
+        self.packaged, self.session = packaged, session
+        self.version_name = packaged.version_name
         self.calls: list[str] = []
 
+    def show_metrics(self) -> dict[str, Any]:
+        return self.packaged.show_metrics()
+
     def run(self, frame: DataFrame, function_name: str) -> DataFrame:
+        from snowflake.ml.model import model_signature
+
         self.calls.append(function_name)
-        front = F.when(F.col("GRID").between(1, 3), 0.7).otherwise(0.1)
-        middle = F.when(F.col("GRID").between(4, 10), 0.6).otherwise(0.2)
-        return frame.with_columns(
-            ["PREDICT_PROBA_0", "PREDICT_PROBA_1", "PREDICT_PROBA_2"],
-            [front, middle, F.lit(1.0) - front - middle],
-        )
+        signature = self.packaged.meta.signatures[function_name]
+        model_signature._validate_snowpark_data(frame, signature.inputs)
+        local = frame.to_pandas().reset_index(drop=True)
+        inputs = local[[spec.name for spec in signature.inputs]]
+        outputs = getattr(self.packaged.load(), function_name)(inputs)
+        return self.session.create_dataframe(pd.concat([local, outputs], axis=1))
 
 
-class FakeModel:
-    def __init__(self, default: FakeModelVersion | None):
-        self._default = default
+class ServingRegistry:
+    def __init__(self, fake: PackagingRegistry, session: Session):
+        self.fake, self.session = fake, session
 
-    @property
-    def default(self) -> FakeModelVersion:
-        if self._default is None:
-            raise RuntimeError("the model has no default version")
-        return self._default
-
-
-class FakeRegistry:
-    def __init__(self, models: dict[str, FakeModel]):
-        self.models = models
-
-    def get_model(self, name: str) -> FakeModel:
-        if name not in self.models:
-            raise ValueError(f"Unable to find model {name}")  # as snowflake-ml says it
-        return self.models[name]
+    def get_model(self, name: str) -> Any:
+        model = self.fake.get_model(name)
+        self.served = ServedVersion(model.default, self.session)
+        return type("Model", (), {"default": self.served})()
 
 
 class FakeConfig:
@@ -99,18 +92,18 @@ class FakeConfig:
 
 
 class FakeDbt:
-    def __init__(self, session: Session, seasons: Any):
+    def __init__(self, features: DataFrame, seasons: Any):
         self.config = FakeConfig(
             {
                 "engine": "snowflake",
                 "score_seasons": json.dumps(seasons),
                 "registry_model_name": MODEL,
-                "snowflake_ml_stage": STAGE,
+                "snowflake_ml_stage": "@FORMULA1.ML.ML_STAGE",
                 "snowflake_registry_database": "FORMULA1",
                 "snowflake_registry_schema": "ML",
             }
         )
-        self._features = session.create_dataframe(FEATURE_ROWS)
+        self._features = features
         self.is_incremental = False  # the first build of PREDICTIONS (incremental since issue 12)
 
     def ref(self, name: str) -> DataFrame:
@@ -119,108 +112,205 @@ class FakeDbt:
 
 
 @pytest.fixture(scope="module")
-def session() -> Iterator[Session]:
-    # closed after the module: a session left active is picked up by later snowflake-ml calls in
-    # the same worker (test_snowml_packaging then failed: "[Local Testing] Session.sql")
+def unit() -> dict[str, Any]:
+    """Train's unit as register gets it and a FEATURES-shaped table (the synthetic one)."""
+    from tests.train.conftest import make_features
+
+    trained, _ = snowflake_unit()
+    columns = list(trained["summary"]["input_columns"])
+    return {"trained": trained, "table": make_features()[list(dict.fromkeys([*CONTEXT, *columns]))]}
+
+
+@pytest.fixture
+def session():
     session = Session.builder.config("local_testing", True).create()
     yield session
     session.close()
 
 
-def _put(session: Session, location: str, content: bytes) -> None:
-    session.file.put_stream(io.BytesIO(content), location, auto_compress=False, overwrite=True)
+def _serve(session: Session, unit: dict[str, Any], decision: dict[str, Any] | None = None):
+    """Register the unit (really packaged) and return the scoring model's registry view."""
+    fake = PackagingRegistry()
+    registry = SnowflakeModelRegistry(
+        session=session, registry=fake, python_version="3.11", conda_dependencies=PINS
+    )
+    tags = version_tags(unit["trained"])
+    if decision is not None:
+        tags["decision"] = json.dumps(decision)
+    registry.register(MODEL, unit["trained"], {"test_macro_f1": 0.5}, tags)
+    return fake, ServingRegistry(fake, session)
 
 
-def _stage_version(session: Session, version: int) -> str:
-    """Put a manifest and the transformer on the emulated stage, as register does."""
-    folder = f"{STAGE}/{MODEL}/v{version}"
-    manifest = {
-        "model_name": MODEL,
-        "version": version,
-        "preprocessing_file": "preprocessing.joblib",
-        "input_columns": ["GRID"],
-        "feature_columns": ["GRID_SCALED"],
-        "probability_columns": ["PREDICT_PROBA_0", "PREDICT_PROBA_1", "PREDICT_PROBA_2"],
-    }
-    _put(session, f"{folder}/manifest.json", json.dumps(manifest).encode())
-    buffer = io.BytesIO()
-    joblib.dump(GridTransformer(), buffer)
-    _put(session, f"{folder}/preprocessing.joblib", buffer.getvalue())
-    return folder
+def _expected(unit: dict[str, Any], rows: pd.DataFrame) -> np.ndarray:
+    trained = unit["trained"]
+    proba = trained["classifier"].predict_proba(trained["preprocessing"].transform(rows))
+    proba = proba[PROBA].to_numpy(dtype=float)
+    return proba / proba.sum(axis=1, keepdims=True)
 
 
-@pytest.fixture
-def registry(
-    predictions_model: ModuleType, monkeypatch: pytest.MonkeyPatch, session: Session
-) -> FakeRegistry:
-    _stage_version(session, 3)
-    fake = FakeRegistry({MODEL: FakeModel(FakeModelVersion("V3"))})
-    monkeypatch.setattr(predictions_model, "snowflake_registry", lambda *args: fake)
-    return fake
-
-
-def test_scores_the_latest_season_with_the_default_version(
-    predictions_model: ModuleType, session: Session, registry: FakeRegistry
-) -> None:
-    dbt = FakeDbt(session, seasons=[])
-
+def _score(predictions_model, session, serving, unit, seasons, monkeypatch) -> pd.DataFrame:
+    monkeypatch.setattr(predictions_model, "snowflake_registry", lambda *args: serving)
+    features = session.create_dataframe(unit["table"])
+    dbt = FakeDbt(features, seasons)
     result = predictions_model.model(dbt, session).to_pandas()
-
-    assert list(result.columns) == predictions_model.TABLE_COLUMNS
-    assert sorted(zip(result.RACE_ID, result.DRIVER_ID, strict=True)) == [
-        (2, 10), (2, 11), (2, 12), (3, 10), (3, 11)
-    ]  # fmt: skip
-    probabilities = result[["PROB_PODIUM", "PROB_POINTS", "PROB_NO_POINTS"]]
-    assert (probabilities.sum(axis=1) - 1).abs().max() < 1e-9
-    assert (result.PREDICTED_LABEL == probabilities.to_numpy().argmax(axis=1)).all()
-    assert set(result.MODEL_VERSION) == {"3"} and set(result.MODEL_NAME) == {MODEL}
-    assert result.SCORED_AT.nunique() == 1
-    assert registry.models[MODEL].default.calls == ["predict_proba"]
     assert "snowflake-ml-python==2.6.0" in dbt.config.declared["packages"]  # pinned (issue 18)
+    return result.sort_values(["RACE_ID", "DRIVER_ID"]).reset_index(drop=True)
+
+
+def test_the_default_version_scores_the_latest_season_in_the_warehouse(
+    predictions_model: ModuleType, session: Session, unit, monkeypatch
+) -> None:
+    fake, serving = _serve(session, unit)
+    result = _score(predictions_model, session, serving, unit, [], monkeypatch)
+
+    rows = unit["table"].query("SEASON == 2020").sort_values(["RACE_ID", "DRIVER_ID"])
+    assert list(result.columns) == predictions_model.TABLE_COLUMNS
+    assert list(result.RACE_ID) == list(rows.RACE_ID)
+    probabilities = result[["PROB_PODIUM", "PROB_POINTS", "PROB_NO_POINTS"]].to_numpy()
+    np.testing.assert_allclose(probabilities, _expected(unit, rows), atol=1e-6)
+    decision = json.loads(version_tags(unit["trained"])["decision"])  # train's tuned rule
+    weights = decision.get("class_weights", [1.0, 1.0, 1.0])
+    assert (result.PREDICTED_LABEL == (probabilities * weights).argmax(axis=1)).all()
+    assert set(result.MODEL_VERSION) == {"1"} and set(result.MODEL_NAME) == {MODEL}
+    assert result.SCORED_AT.nunique() == 1
+
+
+def test_the_decision_tag_chooses_the_label(
+    predictions_model: ModuleType, session: Session, unit, monkeypatch
+) -> None:
+    weights = [3.0, 1.0, 0.5]
+    _, serving = _serve(session, unit, {"rule": "weighted_argmax", "class_weights": weights})
+    result = _score(predictions_model, session, serving, unit, [2020], monkeypatch)
+
+    probabilities = result[["PROB_PODIUM", "PROB_POINTS", "PROB_NO_POINTS"]].to_numpy()
+    weighted = (probabilities * np.array(weights)).argmax(axis=1)
+    assert (result.PREDICTED_LABEL == weighted).all()
+    assert (weighted != probabilities.argmax(axis=1)).any()  # the weights changed some labels
+
+
+@pytest.mark.parametrize(
+    "decision",
+    [
+        {"rule": "threshold"},
+        {"rule": "weighted_argmax", "class_weights": [1, 2]},
+        {"rule": "weighted_argmax", "class_weights": [1, 0, 2]},
+    ],
+)
+def test_an_unknown_decision_tag_is_named(
+    predictions_model: ModuleType, session: Session, unit, monkeypatch, decision
+) -> None:
+    _, serving = _serve(session, unit, decision)
+    with pytest.raises(predictions_model.ScoringError, match="decision tag"):
+        _score(predictions_model, session, serving, unit, [2020], monkeypatch)
+    assert serving.served.calls == []  # refused before the model ran
 
 
 def test_scores_the_seasons_of_the_var(
-    predictions_model: ModuleType, session: Session, registry: FakeRegistry
+    predictions_model: ModuleType, session: Session, unit, monkeypatch
 ) -> None:
-    result = predictions_model.model(FakeDbt(session, seasons=[2023]), session).to_pandas()
-
-    assert sorted(result.DRIVER_ID) == [10, 11, 12] and set(result.RACE_ID) == {1}
+    _, serving = _serve(session, unit)
+    result = _score(predictions_model, session, serving, unit, [2019], monkeypatch)
+    assert set(result.SEASON) == {2019}
 
 
 def test_missing_default_version_says_to_train_and_register(
-    predictions_model: ModuleType,
-    session: Session,
-    monkeypatch: pytest.MonkeyPatch,
+    predictions_model: ModuleType, session: Session, unit, monkeypatch
 ) -> None:
-    monkeypatch.setattr(predictions_model, "snowflake_registry", lambda *a: FakeRegistry({}))
-
+    serving = ServingRegistry(PackagingRegistry(), session)
     with pytest.raises(predictions_model.ScoringError, match="kedro run --pipeline=train"):
-        predictions_model.model(FakeDbt(session, seasons=[]), session)
+        _score(predictions_model, session, serving, unit, [], monkeypatch)
 
 
-def test_missing_stage_artifact_is_named(
-    predictions_model: ModuleType,
-    session: Session,
-    monkeypatch: pytest.MonkeyPatch,
+def test_a_version_without_tags_is_named(
+    predictions_model: ModuleType, session: Session, unit, monkeypatch
 ) -> None:
-    fake = FakeRegistry({MODEL: FakeModel(FakeModelVersion("V99"))})  # nothing staged for v99
-    monkeypatch.setattr(predictions_model, "snowflake_registry", lambda *a: fake)
-
-    with pytest.raises(predictions_model.ScoringError) as raised:
-        predictions_model.model(FakeDbt(session, seasons=[]), session)
-    assert f"{STAGE}/{MODEL}/v99/manifest.json" in str(raised.value)
+    fake, serving = _serve(session, unit)
+    fake.models[MODEL].store["V1"]._metrics = {"test_macro_f1": 0.5}  # a pre-issue-18 version
+    with pytest.raises(predictions_model.ScoringError, match="V1 .*no decision, input_columns"):
+        _score(predictions_model, session, serving, unit, [], monkeypatch)
 
 
-def test_corrupt_stage_artifact_is_named(
-    predictions_model: ModuleType,
-    session: Session,
-    monkeypatch: pytest.MonkeyPatch,
+def test_a_missing_input_column_is_named(
+    predictions_model: ModuleType, session: Session, unit, monkeypatch
 ) -> None:
-    folder = _stage_version(session, 7)
-    _put(session, f"{folder}/preprocessing.joblib", b"not a pickle")
-    fake = FakeRegistry({MODEL: FakeModel(FakeModelVersion("V7"))})
-    monkeypatch.setattr(predictions_model, "snowflake_registry", lambda *a: fake)
+    _, serving = _serve(session, unit)
+    table = unit["table"].drop(columns="QUALIFYING_POSITION")
+    with pytest.raises(predictions_model.ScoringError, match="QUALIFYING_POSITION"):
+        _score(predictions_model, session, serving, {**unit, "table": table}, [], monkeypatch)
 
-    with pytest.raises(predictions_model.ScoringError) as raised:
-        predictions_model.model(FakeDbt(session, seasons=[]), session)
-    assert f"stage artifact {folder}/preprocessing.joblib could not be loaded" in str(raised.value)
+
+def test_the_tags_key_is_the_register_engines(predictions_model: ModuleType) -> None:
+    assert predictions_model.SNOWFLAKE_TAGS_METRIC == TAGS_METRIC
+
+
+def _explanations_module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("explain", ML / "prediction_explanations.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_explanations_run_the_versions_contributions_function(
+    predictions_model: ModuleType, session: Session, unit, monkeypatch
+) -> None:
+    import xgboost
+
+    _, serving = _serve(session, unit)
+    predictions = session.create_dataframe(
+        _score(predictions_model, session, serving, unit, [2020], monkeypatch)
+    )
+    explanations = _explanations_module()
+    monkeypatch.setattr(explanations, "snowflake_registry", lambda *args: serving)
+    dbt = FakeDbt(session.create_dataframe(unit["table"]), [])
+    dbt.config.values["explanation_top_k"] = 3
+    dbt.ref = {"predictions": predictions, "features": dbt._features}.__getitem__
+
+    frame = explanations.model(dbt, session).to_pandas().sort_values(["RACE_ID", "DRIVER_ID"])
+
+    rows = unit["table"].query("SEASON == 2020").sort_values(["RACE_ID", "DRIVER_ID"])
+    assert list(frame.columns) == explanations.OUTPUT_COLUMNS
+    assert len(frame) == 3 * len(rows) and set(frame.RANK) == {1, 2, 3}
+    # the same numbers as the duckdb path: XGBoost's pred_contribs of the served classifier
+    trained = unit["trained"]
+    first = rows.head(1)
+    columns = list(trained["classifier"].get_input_cols())
+    values = trained["preprocessing"].transform(first)[columns].astype("float64")
+    booster = trained["classifier"].to_xgboost().get_booster()
+    expected = booster.predict(xgboost.DMatrix(values, feature_names=columns), pred_contribs=True)
+    label = int(predictions.to_pandas().sort_values(["RACE_ID", "DRIVER_ID"]).PREDICTED_LABEL[0])
+    chosen = expected[0, label, :-1]
+    top = frame[
+        frame.DRIVER_ID.eq(int(first.DRIVER_ID.iloc[0]))
+        & frame.RACE_ID.eq(int(first.RACE_ID.iloc[0]))
+    ].sort_values("RANK")
+    np.testing.assert_allclose(
+        top.CONTRIBUTION, chosen[np.argsort(-np.abs(chosen), kind="stable")[:3]], rtol=1e-5
+    )
+
+
+def test_the_explanations_copies_are_the_scoring_models_own() -> None:
+    from f1_kedro.engines import snowflake_served_model
+    from tests.score.test_explanations_model import definitions
+
+    scoring, explaining = (
+        definitions(ML / "predictions.py"),
+        definitions(ML / "prediction_explanations.py"),
+    )
+    for name in SNOWFLAKE_COPIES:
+        assert explaining[name] == scoring[name], f"{name} differs from predictions.py's"
+    assert _explanations_module().CONTRIBUTIONS == snowflake_served_model.CONTRIBUTIONS
+
+
+def test_the_explanations_procedure_runs_the_scoring_runtime() -> None:
+    from tests.snowflake.test_runtime_pins import _pins
+
+    tree = ast.parse((ML / "prediction_explanations.py").read_text())
+    call = next(
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and any(k.arg == "packages" for k in node.keywords)
+    )
+    config = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
+    assert config["packages"] == _pins()["conda_dependencies"]
+    assert config["python_version"] == _pins()["python_version"]

@@ -6,10 +6,9 @@ same registered version that scored it (so "why is this driver on the podium" is
 - duckdb: XGBoost's own contributions (`Booster.predict(DMatrix, pred_contribs=True)`, exact
   TreeSHAP in log-odds) of the MLflow champion's classifier, on the rows its preprocessing
   transforms: both from the one pyfunc version (its fitted pipeline, `unwrap_python_model()`).
-- snowflake: the registry version's `explain` function (SHAP; snowflake-ml's xgboost handler,
-  checked in snowflake/ml/model/_packager/model_handlers/{xgboost,_utils}.py of the installed
-  library: one `<feature>_explanation` column per input, JSON {"0": v0, "1": v1, "2": v2} for
-  a multiclass model). The version must be logged with explainability enabled.
+- snowflake: the served registry version's own `contributions` function (the same XGBoost
+  `pred_contribs`, computed in the warehouse by the custom model register logs; snowflake-ml 2.6
+  refuses its built-in explainability for custom models).
 Incremental (delete+insert on RACE_ID, DRIVER_ID, MODEL_VERSION), like PREDICTIONS.
 
 The loaders below are copies of predictions.py's (a dbt Python model cannot import another);
@@ -47,8 +46,9 @@ def model(dbt: Any, session: Any) -> Any:
         incremental_strategy="delete+insert",
         unique_key=["RACE_ID", "DRIVER_ID", "MODEL_VERSION"],  # dbt parses literals only
         python_version="3.11",
-        packages=["snowflake-ml-python", "snowflake-snowpark-python", "xgboost", "scikit-learn",
-                  "joblib", "pandas"],
+        # the same pinned runtime as predictions.py (tests/score/test_snowflake_model.py)
+        packages=["snowflake-ml-python==2.6.0", "snowflake-snowpark-python==1.56.0",
+                  "xgboost==3.2.0", "scikit-learn==1.9.1", "joblib==1.6.0", "pandas==2.3.3"],
     )  # fmt: skip
     settings = {
         "engine": dbt.config.meta_get("engine"),
@@ -140,47 +140,111 @@ def pipeline_parts(pipeline: Any) -> tuple[list[Any], Any]:
 def explain_snowflake(
     predictions: Any, features: Any, session: Any, settings: dict[str, Any]
 ) -> Any:
-    """The registry version's `explain` on the latest run's rows; top_k computed in pandas."""
-    from snowflake.ml.registry import Registry
+    """The served version's `contributions` function, run in the warehouse on the latest run's
+    rows (nothing unpickled here); top_k computed in pandas, as on duckdb."""
     from snowflake.snowpark import functions as F
 
     latest = predictions.agg(F.max("SCORED_AT")).collect()[0][0]
     if latest is None:
         raise ScoringError("FORMULA1.ML.PREDICTIONS is empty: run `kedro run --pipeline=score`")
+    latest = pd.Timestamp(latest).to_pydatetime()  # F.lit takes datetime, not pandas' Timestamp
     scored = predictions.filter(F.col("SCORED_AT") == F.lit(latest))
     model_name = settings["model_name"]
-    registry = Registry(
-        session=session,
-        database_name=settings["registry_database"],
-        schema_name=settings["registry_schema"],
+    registry = snowflake_registry(
+        session, settings["registry_database"], settings["registry_schema"]
     )
-    model_version = registry.get_model(model_name).default
-    version = model_version.version_name.upper().removeprefix("V")
-    folder = f"{settings['snowflake_stage'].rstrip('/')}/{model_name}/v{version}"
-    with session.file.get_stream(f"{folder}/{MANIFEST_FILE}") as stream:
-        manifest = read_manifest(stream.read(), folder, model_name, version)
-    with session.file.get_stream(f"{folder}/{manifest['preprocessing_file']}") as stream:
-        preprocessing = load_pipeline(stream.read(), folder)
-    rows = features.join(scored.select(*KEYS), on=KEYS, how="inner")
-    transformed = preprocessing.transform(rows)
-    try:
-        explained = model_version.run(transformed, function_name="explain").to_pandas()
-    except Exception as err:  # a version logged without explainability
+    model_version = served_snowflake_version(registry, model_name)
+    version = version_number(model_version.version_name)
+    local = scored.select(*KEYS, *SCORED_COLUMNS).to_pandas()
+    scored_by = sorted(set(local["MODEL_VERSION"].astype(str)))
+    if scored_by != [version]:
         raise ScoringError(
-            f"{model_name} V{version} has no usable `explain` function ({err}): register it "
-            "with options={'enable_explainability': True} and sample_input_data"
+            f"the latest predictions were made by version(s) {scored_by} of {model_name!r} but "
+            f"the served version is {version}: run `kedro run --pipeline=score` again"
+        )
+    tags = served_snowflake_tags(model_version, model_name)
+    rows = features.join(scored.select(*KEYS), on=KEYS, how="inner")
+    inputs = model_inputs_snowpark(rows, json.loads(tags["input_columns"]))
+    try:
+        explained = model_version.run(inputs, function_name=CONTRIBUTIONS).to_pandas()
+    except Exception as err:  # a version registered before its model carried the function
+        raise ScoringError(
+            f"{model_name} V{version} has no usable `{CONTRIBUTIONS}` function ({err}): "
+            f"register a new version with {TRAIN_AND_REGISTER}"
         ) from err
-    local = scored.to_pandas().merge(explained[[*KEYS]], on=KEYS)
-    explained = local[[*KEYS]].merge(explained, on=KEYS)
-    columns = manifest["feature_columns"]
-    per_class = np.array(
-        [
-            [[as_dict(cell)[str(k)] for cell in explained[f"{c}_explanation"]] for c in columns]
-            for k in range(3)
-        ]
-    ).transpose(2, 0, 1)  # (rows, classes, features)
-    values = as_seen(explained[columns].astype("float64"), explained)
-    return session.create_dataframe(top_contributions(local, values, per_class, settings["top_k"]))
+    explained = explained.astype({k: "int64" for k in KEYS})
+    local = local.astype({k: "int64" for k in KEYS}).merge(explained, on=KEYS, validate="1:1")
+    parsed = [json.loads(cell) for cell in local["EXPLANATION"]]
+    columns = parsed[0]["features"] if parsed else []
+    values = pd.DataFrame([p["values"] for p in parsed], columns=columns, dtype="float64")
+    per_class = np.array([p["contributions"] for p in parsed], dtype="float64")
+    top = top_contributions(local, as_seen(values, local), per_class, settings["top_k"])
+    return session.create_dataframe(top)
+
+
+# The served version's explaining function (f1_kedro.engines.snowflake_served_model; a test ties
+# them) and the PREDICTIONS columns top_contributions copies.
+CONTRIBUTIONS = "contributions"
+SCORED_COLUMNS = ["MODEL_NAME", "MODEL_VERSION", "SCORED_AT", "PREDICTED_LABEL"]
+
+
+# -- copies of predictions.py's Snowflake loaders (checked identical by a test) -----------------
+SNOWFLAKE_TAGS_METRIC = "version_tags"
+
+
+def snowflake_registry(session: Any, database: str, schema: str) -> Any:
+    from snowflake.ml.registry import Registry
+
+    return Registry(session=session, database_name=database, schema_name=schema)
+
+
+def served_snowflake_version(registry: Any, model_name: str) -> Any:
+    """The model's default version (what register marks to serve), or a clear error."""
+    try:
+        return registry.get_model(model_name).default
+    except Exception as err:
+        raise ScoringError(
+            f"model {model_name!r} has no default version in the Snowflake Model Registry: "
+            f"{RUN_FIRST} --env snowflake ({type(err).__name__}: {err})"
+        ) from err
+
+
+def served_snowflake_tags(model_version: Any, model_name: str) -> dict[str, str]:
+    """The version's tags (its metadata's `version_tags`), checked to hold what scoring reads."""
+    tags = (model_version.show_metrics() or {}).get(SNOWFLAKE_TAGS_METRIC) or {}
+    missing = sorted({"input_columns", "decision"} - set(tags))
+    if missing:
+        raise ScoringError(
+            f"{model_name} {model_version.version_name} (the default version) has no "
+            f"{', '.join(missing)} in its {SNOWFLAKE_TAGS_METRIC} metadata: it was registered "
+            f"before issue 18 or by a register that was killed; {RUN_FIRST} --env snowflake"
+        )
+    return {str(k): str(v) for k, v in tags.items()}
+
+
+def version_number(version_name: str) -> str:
+    """Registry version names are `V<n>`; PREDICTIONS stores the number, as the duckdb path."""
+    return version_name.upper().removeprefix("V")
+
+
+def model_inputs_snowpark(rows: Any, columns: list[str]) -> Any:
+    """The keys and the version's input columns, numbers as DOUBLE (the signature's type: the
+    sample register logs types every number DOUBLE so that NULLs pass)."""
+    from snowflake.snowpark import functions as F
+    from snowflake.snowpark import types as T
+
+    types = {field.name: field.datatype for field in rows.schema.fields}
+    missing = [c for c in columns if c not in types]
+    if missing:
+        raise ScoringError(
+            f"FORMULA1.ML.FEATURES lacks the served version's input columns {missing}: rebuild "
+            "features (`kedro run --pipeline=features`) or register a version trained on them"
+        )
+    numbers = (T.ByteType, T.ShortType, T.IntegerType, T.LongType, T.DecimalType, T.FloatType)
+    numeric = {c for c in columns if isinstance(types[c], (*numbers, T.DoubleType))}
+    return rows.select(
+        *KEYS, *(F.col(c).cast(T.DoubleType()).alias(c) if c in numeric else c for c in columns)
+    )
 
 
 def as_seen(values: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
@@ -189,10 +253,6 @@ def as_seen(values: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
     for column in shown.columns.intersection(rows.columns):
         shown[column] = pd.to_numeric(rows[column], errors="coerce").to_numpy(dtype="float64")
     return shown
-
-
-def as_dict(cell: Any) -> dict[str, float]:
-    return cell if isinstance(cell, dict) else json.loads(cell)
 
 
 # -- copies of predictions.py (checked identical by a test) ---------------------------------------

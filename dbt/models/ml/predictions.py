@@ -12,8 +12,8 @@ One model, two engines, dispatched on the dbt target's type (meta `engine`, pred
   name its input columns, class labels, decision rule and the feature build it was trained on
   (docs/contracts.md, "Registry"). The stage folder is an audit copy; scoring never reads it.
 - snowflake: runs inside Snowflake as a stored procedure. The served version is the default
-  version in `snowflake.ml.registry.Registry`; the preprocessing pipeline is read from
-  var `snowflake_ml_stage` with `session.file.get_stream`.
+  version in `snowflake.ml.registry.Registry`, one logged model holding preprocessing and
+  classifier: `model_version.run(rows, function_name="predict_proba")`, nothing unpickled here.
 
 Lineage (issue 15.5): FEATURES built with other vars than the served version's features
 (FORMULA1.ML.FEATURES_BUILD against the version's `features_build` tag) is refused, unscored.
@@ -525,9 +525,19 @@ def keep_forecasts_snowpark(table: Any, existing: Any) -> Any:
     return joined.with_column("SCORED_BEFORE_RESULT", flag).select(*TABLE_COLUMNS)
 
 
-# -- snowflake: in a stored procedure, Snowflake Model Registry and @ML_STAGE --------------------
+# -- snowflake: in a stored procedure, the Snowflake Model Registry serves the version ----------
+# The key of a version's metadata holding its tags (f1_kedro.engines.snowflake_registry
+# TAGS_METRIC; tests/score/test_snowflake_model.py ties them). snowflake-ml 2.6 has no
+# per-version tags, the metadata ("metrics") is a JSON dict.
+SNOWFLAKE_TAGS_METRIC = "version_tags"
+
+
 def score_snowflake(features: Any, session: Any, settings: dict[str, Any]) -> Any:
-    """Score the feature rows of the seasons (a Snowpark DataFrame) with the default version."""
+    """Score the feature rows of the seasons (a Snowpark DataFrame) with the default version.
+
+    The version runs in the warehouse (`model_version.run(..., function_name="predict_proba")`:
+    preprocessing and classifier are one logged model); nothing is unpickled here.
+    """
     from snowflake.snowpark import functions as F
 
     seasons = settings["seasons"] or [latest_season_snowpark(features)]
@@ -540,11 +550,11 @@ def score_snowflake(features: Any, session: Any, settings: dict[str, Any]) -> An
     )
     model_version = served_snowflake_version(registry, model_name)
     version = version_number(model_version.version_name)
-    manifest, preprocessing = load_snowflake_stage(
-        session, settings["snowflake_stage"], model_name, version
-    )
-    scored = model_version.run(preprocessing.transform(rows), function_name="predict_proba")
-    return predictions_snowpark(scored, manifest, model_name, version)
+    tags = served_snowflake_tags(model_version, model_name)
+    weights = decision_weights(json.loads(tags["decision"]))  # checked before the model runs
+    inputs = model_inputs_snowpark(rows, json.loads(tags["input_columns"]))
+    scored = model_version.run(inputs, function_name="predict_proba")
+    return predictions_snowpark(scored, weights, model_name, version)
 
 
 def latest_season_snowpark(features: Any) -> int:
@@ -573,49 +583,85 @@ def served_snowflake_version(registry: Any, model_name: str) -> Any:
         ) from err
 
 
+def served_snowflake_tags(model_version: Any, model_name: str) -> dict[str, str]:
+    """The version's tags (its metadata's `version_tags`), checked to hold what scoring reads."""
+    tags = (model_version.show_metrics() or {}).get(SNOWFLAKE_TAGS_METRIC) or {}
+    missing = sorted({"input_columns", "decision"} - set(tags))
+    if missing:
+        raise ScoringError(
+            f"{model_name} {model_version.version_name} (the default version) has no "
+            f"{', '.join(missing)} in its {SNOWFLAKE_TAGS_METRIC} metadata: it was registered "
+            f"before issue 18 or by a register that was killed; {RUN_FIRST} --env snowflake"
+        )
+    return {str(k): str(v) for k, v in tags.items()}
+
+
 def version_number(version_name: str) -> str:
-    """Registry version names are `V<n>`; the stage folder of the version is `v<n>`."""
+    """Registry version names are `V<n>`; PREDICTIONS stores the number, as the duckdb path."""
     return version_name.upper().removeprefix("V")
 
 
-def load_snowflake_stage(
-    session: Any, stage: str, model_name: str, version: str
-) -> tuple[dict[str, Any], Any]:
-    """Manifest and preprocessing pipeline from `<stage>/<model>/v<version>/`."""
-    folder = f"{stage.rstrip('/')}/{model_name}/v{version}"
-    manifest_at = f"{folder}/{MANIFEST_FILE}"
-    manifest = read_manifest(read_stage(session, manifest_at), manifest_at, model_name, version)
-    pipeline_at = f"{folder}/{manifest['preprocessing_file']}"
-    return manifest, load_pipeline(read_stage(session, pipeline_at), pipeline_at)
+def model_inputs_snowpark(rows: Any, columns: list[str]) -> Any:
+    """The keys and the version's input columns, numbers as DOUBLE (the signature's type: the
+    sample register logs types every number DOUBLE so that NULLs pass)."""
+    from snowflake.snowpark import functions as F
+    from snowflake.snowpark import types as T
+
+    types = {field.name: field.datatype for field in rows.schema.fields}
+    missing = [c for c in columns if c not in types]
+    if missing:
+        raise ScoringError(
+            f"FORMULA1.ML.FEATURES lacks the served version's input columns {missing}: rebuild "
+            "features (`kedro run --pipeline=features`) or register a version trained on them"
+        )
+    numbers = (T.ByteType, T.ShortType, T.IntegerType, T.LongType, T.DecimalType, T.FloatType)
+    numeric = {c for c in columns if isinstance(types[c], (*numbers, T.DoubleType))}
+    return rows.select(
+        *KEYS, *(F.col(c).cast(T.DoubleType()).alias(c) if c in numeric else c for c in columns)
+    )
 
 
-def read_stage(session: Any, location: str) -> bytes:
-    try:
-        with session.file.get_stream(location) as stream:
-            return stream.read()
-    except Exception as err:
-        raise stage_error(location, err) from err
+def decision_weights(decision: dict[str, Any]) -> list[float]:
+    """The class weights of the version's `decision` tag: `argmax` (all 1), or
+    `weighted_argmax` with one positive `class_weights` entry per class."""
+    n = len(CLASS_LABELS)
+    if decision.get("rule") == "argmax":
+        return [1.0] * n
+    weights = decision.get("class_weights") or []
+    if decision.get("rule") == "weighted_argmax" and len(weights) == n:
+        if all(isinstance(w, (int, float)) and w > 0 for w in weights):
+            return [float(w) for w in weights]
+    raise ScoringError(
+        f"the served version's decision tag {decision!r} is not argmax or weighted_argmax "
+        f"with {n} positive class_weights: register a new version with {TRAIN_AND_REGISTER}"
+    )
 
 
-def predictions_snowpark(
-    scored: Any, manifest: dict[str, Any], model_name: str, version: str
-) -> Any:
-    """The output rows from the registry's `predict_proba` output (`PREDICT_PROBA_<class>`)."""
+def snowflake_label(raw: list[Any], weights: list[float]) -> Any:
+    """PREDICTED_LABEL: the class of the largest weighted probability (ties go to the lower
+    class, as numpy's argmax on the duckdb target)."""
     from snowflake.snowpark import functions as F
 
-    raw = [F.col(c) for c in manifest.get("probability_columns") or
-           [f"PREDICT_PROBA_{k}" for k in range(3)]]  # fmt: skip
-    total = raw[0] + raw[1] + raw[2]
-    p = [(c / total).cast("double") for c in raw]  # rows sum to 1, as on the duckdb target
-    label = (
-        F.when((raw[0] >= raw[1]) & (raw[0] >= raw[2]), F.lit(0))
-        .when(raw[1] >= raw[2], F.lit(1))
+    score = [c * F.lit(w) for c, w in zip(raw, weights, strict=True)]
+    return (
+        F.when((score[0] >= score[1]) & (score[0] >= score[2]), F.lit(0))
+        .when(score[1] >= score[2], F.lit(1))
         .otherwise(F.lit(2))
     )
+
+
+def predictions_snowpark(scored: Any, weights: list[float], model_name: str, version: str) -> Any:
+    """The output rows from `run(..., "predict_proba")`: the keys (a Snowpark input's columns
+    come back beside the outputs) and `PREDICT_PROBA_<class>`."""
+    from snowflake.snowpark import functions as F
+
+    raw = [F.col(f"PREDICT_PROBA_{k}") for k in range(len(CLASS_LABELS))]
+    total = raw[0] + raw[1] + raw[2]
+    p = [(c / total).cast("double") for c in raw]  # rows sum to 1, as on the duckdb target
     return scored.select(
         F.col("RACE_ID").cast("bigint").alias("RACE_ID"),
         F.col("DRIVER_ID").cast("bigint").alias("DRIVER_ID"),
-        label.cast("bigint").alias("PREDICTED_LABEL"),
+        snowflake_label(raw, weights).cast("bigint").alias("PREDICTED_LABEL"),
         *(value.alias(name) for value, name in zip(p, PROBABILITY_COLUMNS, strict=True)),
         F.lit(model_name).alias("MODEL_NAME"),
         F.lit(str(version)).alias("MODEL_VERSION"),

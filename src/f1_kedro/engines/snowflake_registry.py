@@ -1,10 +1,15 @@
 """The Snowflake engine's model registry: snowflake-ml's `Registry` and `@FORMULA1.ML.ML_STAGE`.
 
-`SnowflakeModelRegistry` implements `f1_kedro.registry.ModelRegistry`. A version `V<n>` is the
-snowflake-ml XGBoost classifier logged with `Registry.log_model` and its metrics; the fitted
-preprocessing pipeline and a manifest are PUT (OVERWRITE = FALSE) under
-`@<db>.<schema>.<stage>/<model_name>/v<n>/` first, so a version's stage folder is never replaced;
-the model's default version is the served one (the embedded engine's `champion` alias).
+`SnowflakeModelRegistry` implements `f1_kedro.registry.ModelRegistry` (docs/contracts.md,
+"Registry"). A version `V<n>` is ONE logged model, `Registry.log_model` of the custom model in
+`snowflake_served_model` holding preprocessing and classifier (why not a snowflake-ml `Pipeline`:
+that module's docstring); scoring calls `model_version.run(rows, function_name="predict_proba")`.
+The version's metadata (its "metrics", a JSON dict: snowflake-ml 2.6 has no per-version tags,
+`Model.set_tag` tags the whole model with a Snowflake TAG object) holds the registered metrics
+and, under `version_tags`, the tags scoring reads. `log_model` writes that metadata last
+(registry/_manager/model_manager.py at 2.6.0), so a version without it is incomplete. The
+fitted model and a manifest are PUT (OVERWRITE = FALSE) under `@<db>.<schema>.<stage>/<model>/
+v<n>/` for audit; scoring never reads them. The default version is the served one (`champion`).
 The run's Snowpark session comes from `f1_kedro.engines.snowflake.SESSIONS`.
 """
 
@@ -12,23 +17,41 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import tempfile
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
 
 from f1_kedro.identifiers import identifier
-from f1_kedro.registry import ModelArtifacts, RegisteredVersion, RegistryError, stage_manifest
-from f1_kedro.registry.model_registry import MANIFEST_FILE, PREPROCESSING_FILE
+from f1_kedro.registry import (
+    Champion,
+    RegisteredVersion,
+    RegistryError,
+    Trained,
+    fitted_model,
+    pipeline_bytes,
+    version_manifest,
+)
+from f1_kedro.registry.model_registry import MANIFEST_FILE, PIPELINE_FILE, TAG_STAGE_LOCATION
 
 logger = logging.getLogger(__name__)
 
+# The key of a version's metadata that holds its tags (dbt/models/ml/predictions.py reads it;
+# tests/score/test_snowflake_model.py ties the two).
+TAGS_METRIC = "version_tags"
+# log_model options (type_hints.BaseModelSaveOption at 2.6.0): exact pins, as constraints.txt;
+# explainability is refused for custom models (custom.py raises NotImplementedError).
+SAVE_OPTIONS = {"relax_version": False, "enable_explainability": False}
+
 
 class SnowflakeModelRegistry:
-    """Versions of a model in the Snowflake Model Registry, their preprocessing on a stage."""
+    """Versions of a model in the Snowflake Model Registry, their audit copy on a stage."""
 
     def __init__(
         self,
@@ -41,12 +64,12 @@ class SnowflakeModelRegistry:
         conda_dependencies: Sequence[str] = (),
     ):
         self.database = identifier(database, "database")
+        self.schema = identifier(schema, "schema")
+        self.stage = identifier(stage, "stage")
         # The runtime the version is served with, pinned to what fitted it (constraints.txt;
         # conf/snowflake/catalog_register.yml is the one place, a test ties the two).
         self.python_version = python_version
         self.conda_dependencies = list(conda_dependencies)
-        self.schema = identifier(schema, "schema")
-        self.stage = identifier(stage, "stage")
         self._session = session
         self._registry = registry  # tests pass a double: nothing emulates the registry's SQL
 
@@ -71,70 +94,118 @@ class SnowflakeModelRegistry:
     def stage_location(self, model_name: str, version: int) -> str:
         return f"@{self.database}.{self.schema}.{self.stage}/{model_name}/v{version}"
 
-    def champion(self, model_name: str) -> dict[str, Any] | None:
+    def champion(self, model_name: str) -> Champion | None:
         model = self._model(model_name)
         if model is None:
             return None
         default = model.default
-        return {"version": _number(default.version_name), "metrics": dict(default.show_metrics())}
+        metadata = dict(default.show_metrics())
+        return {
+            "version": _number(default.version_name),
+            "metrics": _numbers(metadata),
+            "tags": {str(k): str(v) for k, v in (metadata.get(TAGS_METRIC) or {}).items()},
+        }
 
     def register(
         self,
         model_name: str,
-        artifacts: ModelArtifacts,
-        params: dict[str, Any],
+        trained: Trained,
         metrics: dict[str, float],
+        tags: dict[str, str],
     ) -> RegisteredVersion:
-        """PUT the preprocessing on the stage, then log the classifier as version V<n>.
+        """PUT the audit copy on the stage, then log the whole fitted model as version V<n>.
 
-        If `log_model` fails, the stage files are removed again (best effort) and the error
-        re-raised; the default version is not touched here.
+        Versions a killed run left incomplete are dropped first (never the default one). If
+        anything fails, the stage folder and the half-made version are removed again and the
+        error re-raised; the default version is not touched here.
         """
-        model = self._model(identifier(model_name, "model name"))
+        model_name = identifier(model_name, "model name")
+        model = self._model(model_name)
+        # numbered before the drop: a dropped version's number (and stage folder) is not reused
         existing = [_number(v.version_name) for v in model.versions()] if model else []
         version = max(existing, default=0) + 1
+        if model is not None:
+            self._drop_incomplete_versions(model, model_name)
         location = self.stage_location(model_name, version)
         model_uri = f"snowflake://{self.database}.{self.schema}.{model_name}/V{version}"
-        manifest = stage_manifest(model_name, version, artifacts, model_uri)
+        all_tags = {**tags, TAG_STAGE_LOCATION: location}
+        manifest = version_manifest(model_name, version, model_uri, all_tags)
+        fitted = fitted_model(trained)
         self._put(
             location,
             {
                 MANIFEST_FILE: json.dumps(manifest, indent=2).encode(),
-                PREPROCESSING_FILE: artifacts.preprocessing_bytes(),
+                PIPELINE_FILE: pipeline_bytes(fitted),
             },
         )
         try:
-            logged = self.registry.log_model(
-                artifacts.classifier,
-                model_name=model_name,
-                version_name=f"V{version}",
-                comment=f"F1 race outcome classifier; preprocessing at {location}",
-                metrics={**metrics, "params": params, "stage_location": location},
-                conda_dependencies=self.conda_dependencies or None,
-                python_version=self.python_version,
-            )
+            with warnings.catch_warnings():
+                # the custom model's sample run warns on the sample's NULLs (imputed, expected)
+                warnings.filterwarnings("ignore", "Null value detected", UserWarning)
+                logged = self.registry.log_model(
+                    served_model(fitted),
+                    model_name=model_name,
+                    version_name=f"V{version}",
+                    comment=f"F1 race outcome: preprocessing + XGBoost, train run "
+                    f"{trained['run_id']}; audit copy at {location}",
+                    metrics={**metrics, TAGS_METRIC: all_tags},
+                    conda_dependencies=self.conda_dependencies or None,
+                    python_version=self.python_version,
+                    sample_input_data=sample_input(trained),
+                    options=dict(SAVE_OPTIONS),
+                )
         except BaseException:
-            logger.error("log_model of %s V%d failed: removing %s", model_name, version, location)
+            logger.error("log_model of %s V%d failed: removing what it made", model_name, version)
+            self._delete_version(model_name, f"V{version}")
             self._remove(location)
             raise
+        finally:
+            _forget_pickle_by_value()
         return RegisteredVersion(
-            model_name,
-            version,
-            logged.version_name,
-            location,
-            model_uri,
-            {"stage_location": location},
+            model_name=model_name,
+            version=version,
+            version_name=str(logged.version_name),
+            model_uri=model_uri,
+            stage_path=location,
+            tags=all_tags,
         )
 
     def set_champion(self, model_name: str, version: int) -> None:
-        model = self.registry.get_model(model_name)
-        model.default = f"V{version}"
+        self.registry.get_model(model_name).default = f"V{version}"
 
     def _model(self, model_name: str) -> Any:
         try:
             return self.registry.get_model(model_name)
-        except ValueError:  # snowflake-ml: "Unable to find model ..."
+        except ValueError:  # snowflake-ml 2.6: "Unable to find model ..." (model_manager.py)
             return None
+
+    def _drop_incomplete_versions(self, model: Any, model_name: str) -> None:
+        """Delete versions without their tags: a killed register left them (runs are one at a
+        time, RunLockHook, so none is being written). The default version is kept."""
+        default = str(model.default.version_name)
+        for found in model.versions():
+            name = str(found.version_name)
+            if name != default and TAGS_METRIC not in (found.show_metrics() or {}):
+                logger.warning(
+                    "Deleting %s %s: a killed run left it without tags", model_name, name
+                )
+                model.delete_version(name)
+
+    def _delete_version(self, model_name: str, version_name: str) -> None:
+        """Remove the version a failed log_model may have created (best effort: the failure may
+        have come before CREATE MODEL). Its only version: the model goes (Snowflake refuses to
+        drop a model's default version)."""
+        try:
+            model = self._model(model_name)
+            names = [str(v.version_name) for v in model.versions()] if model else []
+            if version_name not in names:
+                return
+            if names == [version_name]:
+                self.registry.delete_model(model_name)
+            else:
+                model.delete_version(version_name)
+        except Exception as err:  # cleanup must not hide the original error
+            logger.warning("could not delete %s %s: %s", model_name, version_name, str(err)[:200])
 
     def _put(self, location: str, files: dict[str, bytes]) -> None:
         """PUT each file without overwriting; the manifest goes first and a SKIPPED one stops it."""
@@ -148,7 +219,8 @@ class SnowflakeModelRegistry:
                 if result.status != "UPLOADED":
                     raise RegistryError(
                         f"{location}/{name} already exists on the stage ({result.status}): a "
-                        "version's stage folder is never overwritten"
+                        "version's stage folder is never overwritten; if the registry has no "
+                        f"such version (a killed run left it), `REMOVE {location}/` and re-run"
                     )
 
     def _remove(self, location: str) -> None:
@@ -156,6 +228,51 @@ class SnowflakeModelRegistry:
             self.session.sql(f"REMOVE {location}/").collect()
         except Exception as err:  # cleanup must not hide the original error
             logger.warning("could not remove %s: %s", location, str(err)[:200])
+
+
+def served_model(fitted: Any) -> Any:
+    """The one object a version serves: a snowflake-ml custom model holding the fitted parts."""
+    from snowflake.ml.model import custom_model
+
+    from f1_kedro.engines import snowflake_served_model as served
+
+    models = fitted if isinstance(fitted, dict) else {served.PIPELINE: fitted}
+    return served.PipelineProbabilities(custom_model.ModelContext(models=dict(models)))
+
+
+def _forget_pickle_by_value() -> None:
+    """Undo the custom handler's process-wide `register_pickle_by_value` of the served module."""
+    import cloudpickle
+
+    from f1_kedro.engines import snowflake_served_model
+
+    if snowflake_served_model.__name__ in cloudpickle.list_registry_pickle_by_value():
+        cloudpickle.unregister_pickle_by_value(snowflake_served_model)
+
+
+def sample_input(trained: Trained) -> pd.DataFrame:
+    """Two rows of the model's input, for its signature: a category the encoder knows for text
+    columns (the fitted OneHotEncoder's `categories_`), 0.0 and NULL for numbers, so numbers are
+    typed DOUBLE and scoring may pass NULLs."""
+    fitted = fitted_model(trained)
+    steps = fitted["preprocessing"].steps if isinstance(fitted, dict) else fitted.steps[:-1]
+    categories: dict[str, Any] = {}
+    for _, step in steps:
+        categories.update(getattr(step, "categories_", None) or {})
+    return pd.DataFrame(
+        {
+            column: [str(categories[column][0])] * 2 if column in categories else [0.0, math.nan]
+            for column in trained["summary"]["input_columns"]
+        }
+    )
+
+
+def _numbers(metadata: dict[str, Any]) -> dict[str, float]:
+    return {
+        str(k): float(v)
+        for k, v in metadata.items()
+        if isinstance(v, (int, float)) and not isinstance(v, bool)
+    }
 
 
 def _number(version_name: str) -> int:

@@ -77,6 +77,9 @@ class ServingRegistry:
         return type("Model", (), {"default": self.served})()
 
 
+BUILD = "form_window=5;include_post_race_features=false"  # FEATURES_BUILD's
+
+
 class FakeConfig:
     """`dbt.config(...)` in the model body and `dbt.config.meta_get(key)` from the model's meta."""
 
@@ -92,7 +95,7 @@ class FakeConfig:
 
 
 class FakeDbt:
-    def __init__(self, features: DataFrame, seasons: Any):
+    def __init__(self, features: DataFrame, seasons: Any, build: str = BUILD):
         self.config = FakeConfig(
             {
                 "engine": "snowflake",
@@ -104,9 +107,13 @@ class FakeDbt:
             }
         )
         self._features = features
+        self._build = build
         self.is_incremental = False  # the first build of PREDICTIONS (incremental since issue 12)
 
     def ref(self, name: str) -> DataFrame:
+        if name == "features_build":  # FORMULA1.ML.FEATURES_BUILD's one row (lineage, 15.5)
+            row = {"BUILD": [self._build], "FEATURES_ROWS": [self._features.count()]}
+            return self._features.session.create_dataframe(pd.DataFrame(row))
         assert name == "features"
         return self._features
 
@@ -148,10 +155,12 @@ def _expected(unit: dict[str, Any], rows: pd.DataFrame) -> np.ndarray:
     return proba / proba.sum(axis=1, keepdims=True)
 
 
-def _score(predictions_model, session, serving, unit, seasons, monkeypatch) -> pd.DataFrame:
+def _score(
+    predictions_model, session, serving, unit, seasons, monkeypatch, build: str = BUILD
+) -> pd.DataFrame:
     monkeypatch.setattr(predictions_model, "snowflake_registry", lambda *args: serving)
     features = session.create_dataframe(unit["table"])
-    dbt = FakeDbt(features, seasons)
+    dbt = FakeDbt(features, seasons, build)
     result = predictions_model.model(dbt, session).to_pandas()
     assert "snowflake-ml-python==2.6.0" in dbt.config.declared["packages"]  # pinned (issue 18)
     return result.sort_values(["RACE_ID", "DRIVER_ID"]).reset_index(drop=True)
@@ -203,6 +212,25 @@ def test_an_unknown_decision_tag_is_named(
     with pytest.raises(predictions_model.ScoringError, match="decision tag"):
         _score(predictions_model, session, serving, unit, [2020], monkeypatch)
     assert serving.served.calls == []  # refused before the model ran
+
+
+def test_features_built_with_other_vars_are_refused_before_the_model_runs(
+    predictions_model: ModuleType, session: Session, unit, monkeypatch
+) -> None:
+    fake = PackagingRegistry()
+    registry = SnowflakeModelRegistry(
+        session=session, registry=fake, python_version="3.11", conda_dependencies=PINS
+    )
+    tags = version_tags(unit["trained"])
+    tags["features_build"] = json.dumps({"build": BUILD, "vars": {"form_window": 5}})
+    registry.register(MODEL, unit["trained"], {"test_macro_f1": 0.5}, tags)
+    serving = ServingRegistry(fake, session)
+    other = BUILD.replace("form_window=5", "form_window=3")
+    with pytest.raises(predictions_model.ScoringError, match="built with form_window=3"):
+        _score(predictions_model, session, serving, unit, [2020], monkeypatch, build=other)
+    assert serving.served.calls == []  # refused before the model ran
+    result = _score(predictions_model, session, serving, unit, [2020], monkeypatch)
+    assert len(result) and set(result.SEASON) == {2020}  # the same build scores
 
 
 def test_scores_the_seasons_of_the_var(

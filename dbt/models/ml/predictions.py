@@ -97,7 +97,8 @@ def model(dbt: Any, session: Any) -> Any:
     features = dbt.ref("features")
     if settings["engine"] == "snowflake":
         rows, settings["seasons"] = select_snowpark(features, settings)
-        table = with_context_snowpark(score_snowflake(rows, session, settings), rows)
+        build = features_build_snowpark(dbt.ref("features_build"), features)
+        table = with_context_snowpark(score_snowflake(rows, session, settings, build), rows)
         if dbt.is_incremental:
             table = keep_forecasts_snowpark(table, session.table(str(dbt.this)))
         return table
@@ -532,7 +533,9 @@ def keep_forecasts_snowpark(table: Any, existing: Any) -> Any:
 SNOWFLAKE_TAGS_METRIC = "version_tags"
 
 
-def score_snowflake(features: Any, session: Any, settings: dict[str, Any]) -> Any:
+def score_snowflake(
+    features: Any, session: Any, settings: dict[str, Any], build: dict[str, Any] | None = None
+) -> Any:
     """Score the feature rows of the seasons (a Snowpark DataFrame) with the default version.
 
     The version runs in the warehouse (`model_version.run(..., function_name="predict_proba")`:
@@ -552,9 +555,22 @@ def score_snowflake(features: Any, session: Any, settings: dict[str, Any]) -> An
     version = version_number(model_version.version_name)
     tags = served_snowflake_tags(model_version, model_name)
     weights = decision_weights(json.loads(tags["decision"]))  # checked before the model runs
+    if build is not None:  # the same lineage check as the duckdb path (issue 15.5)
+        expected = json.loads(tags.get("features_build") or "{}")
+        check_features_build(expected, build, model_name, version)
     inputs = model_inputs_snowpark(rows, json.loads(tags["input_columns"]))
     scored = model_version.run(inputs, function_name="predict_proba")
     return predictions_snowpark(scored, weights, model_name, version)
+
+
+def features_build_snowpark(build: Any, features: Any) -> dict[str, Any] | None:
+    """features_build_duckdb for Snowpark: the one FEATURES_BUILD row and FEATURES' rows now."""
+    frame = build.limit(2).to_pandas()
+    if len(frame) != 1:
+        return None
+    row = {k.lower(): v for k, v in frame.iloc[0].to_dict().items()}
+    row["rows_now"] = int(features.count())
+    return row
 
 
 def latest_season_snowpark(features: Any) -> int:

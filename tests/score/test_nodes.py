@@ -73,6 +73,13 @@ def test_build_passes_seasons_and_model_name_to_dbt() -> None:
     assert report["seasons_requested"] == [2023]
 
 
+def test_monitoring_compares_with_the_registered_versions_fit_seasons() -> None:
+    dbt = RecordingDbt()
+    registered = {"model_name": "m1", "tags": {"fit_seasons": "[2010, 2024]"}}
+    build_predictions(dbt, registered, PARAMS, TRAIN)
+    assert dbt.calls[0]["vars"]["monitoring_fit_seasons"] == [2010, 2024]  # not train's split
+
+
 @pytest.mark.parametrize(
     ("races", "expected"),
     [("next", "next"), ("NEXT", "next"), (1121, [1121]), ([1122, 1121], [1121, 1122]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -58,19 +59,28 @@ def build_predictions(
 
     The model loads the served version of `registered_model`'s model name; a missing champion or
     stage artefact fails the build with the model's own message, and PREDICTIONS stays as it was.
-    Monitoring compares inputs with train's fit seasons (train's first to validation's last).
+    Monitoring compares inputs with the seasons the registered version was fit on (its
+    `fit_seasons` tag); a version registered before that tag: train's first to validation's last.
     """
     score = Params.model_validate(params)
-    seasons = train_params["seasons"]
     dbt_vars = {
         **score.dbt_vars(registered_model["model_name"]),
-        "monitoring_fit_seasons": [int(seasons["train"][0]), int(seasons["validation"][1])],
+        "monitoring_fit_seasons": _fit_seasons(registered_model, train_params),
     }
     report = dbt_project.build(select=score.select, vars=dbt_vars)
     report["seasons_requested"] = score.seasons or "latest"
     report["races_requested"] = score.races
     built = (score.predictions_table, score.monitoring_table, score.latest_table)
     return (*map(BuiltTable, built), BuiltTable(score.explanations_table), report)
+
+
+def _fit_seasons(registered_model: dict[str, Any], train_params: dict[str, Any]) -> list[int]:
+    fit = (registered_model.get("tags") or {}).get("fit_seasons")
+    if fit:
+        first, last = json.loads(fit) if isinstance(fit, str) else fit
+        return [int(first), int(last)]
+    seasons = train_params["seasons"]
+    return [int(seasons["train"][0]), int(seasons["validation"][1])]
 
 
 def plot_monitoring(monitoring: Any) -> Any:

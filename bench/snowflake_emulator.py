@@ -39,6 +39,20 @@ NOOP = re.compile(
 )
 _NAME = r"[A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*){0,2}"
 SWAP = re.compile(rf"^\s*ALTER\s+TABLE\s+({_NAME})\s+SWAP\s+WITH\s+({_NAME})\s*;?\s*$", re.I)
+
+
+def swap_as_renames(a: str, b: str) -> list[str]:
+    """`ALTER TABLE a SWAP WITH b` as fakesnow can run it: three RENAMEs in one transaction."""
+    tmp = f"{a}__SWAP"
+    return [
+        "BEGIN",
+        f"ALTER TABLE {a} RENAME TO {tmp}",
+        f"ALTER TABLE {b} RENAME TO {a}",
+        f"ALTER TABLE {tmp} RENAME TO {b}",
+        "COMMIT",
+    ]
+
+
 RAGGED = re.compile(r"\s+ERROR_ON_COLUMN_COUNT_MISMATCH\s*=\s*FALSE", re.I)
 PUT_QUOTED = re.compile(r"^(\s*PUT\s+'[^']+'\s+)'(@[^'\s]+)'", re.I)
 GET = re.compile(r"^\s*GET\s+'?(@[^'\s]+)'?\s+'?(file://[^'\s]+)'?", re.I)
@@ -97,15 +111,7 @@ def install(mirrors: dict[str, str], routes: Routes) -> None:
 
     def execute(self: Any, command: str, *args: Any, **kwargs: Any) -> Any:
         if swap := SWAP.match(command):
-            a, b = swap.group(1), swap.group(2)
-            tmp = f"{a}__SWAP"
-            for sql in (
-                "BEGIN",
-                f"ALTER TABLE {a} RENAME TO {tmp}",
-                f"ALTER TABLE {b} RENAME TO {a}",
-                f"ALTER TABLE {tmp} RENAME TO {b}",
-                "COMMIT",
-            ):
+            for sql in swap_as_renames(swap.group(1), swap.group(2)):
                 original_execute(self, sql)
             routes.add("fakesnow (rewritten: SWAP WITH as 3 RENAMEs)", command)
             return self

@@ -297,14 +297,18 @@ def ingest(project: Path, source: Path) -> None:
     load_raw_in_memory(project, source_uri=str(source))
 
 
-def read_features(project: Path) -> pd.DataFrame:
-    """FORMULA1.ML.FEATURES of a scratch project, in key order."""
-    path = project / "data" / "warehouse" / "FORMULA1.duckdb"
-    con = duckdb.connect(str(path), read_only=True)
+def query(project: Path, sql: str) -> pd.DataFrame:
+    """`sql` on a scratch project's FORMULA1 warehouse, read-only."""
+    con = duckdb.connect(str(project / "data/warehouse/FORMULA1.duckdb"), read_only=True)
     try:
-        frame = con.execute("SELECT * FROM ML.FEATURES").df()
+        return con.execute(sql).df()
     finally:
         con.close()
+
+
+def read_features(project: Path) -> pd.DataFrame:
+    """FORMULA1.ML.FEATURES of a scratch project, in key order."""
+    frame = query(project, "SELECT * FROM ML.FEATURES")
     return frame.sort_values(["RACE_ID", "DRIVER_ID"]).reset_index(drop=True)
 
 

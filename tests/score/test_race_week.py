@@ -13,13 +13,13 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import accuracy_score, f1_score, log_loss
 
 from tests.conftest import copy_project, remove_race_outcomes, run_kedro, write_subset
+from tests.support import query
 
 SPAIN, AUSTRIA = 1130, 1131  # 2024 rounds 10 and 11
 PARAMS = {
@@ -31,14 +31,6 @@ PARAMS = {
 
 # the data as it stands on the Saturday night before a race (its qualifying in, its results not)
 after_qualifying = remove_race_outcomes
-
-
-def query(project: Path, sql: str) -> pd.DataFrame:
-    con = duckdb.connect(str(project / "data/warehouse/FORMULA1.duckdb"), read_only=True)
-    try:
-        return con.execute(sql).df()
-    finally:
-        con.close()
 
 
 def summary(project: Path) -> dict:

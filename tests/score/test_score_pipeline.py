@@ -10,13 +10,13 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
 from tests.conftest import copy_project, run_kedro
+from tests.support import query
 
 # train on 2019-2021, choose on 2022, test on 2023-2024, with a small grid (as tests/train does)
 PARAMS = {
@@ -36,14 +36,6 @@ def scored(tmp_path_factory: pytest.TempPathFactory, recent_data: Path) -> Itera
         patch.chdir(root)
         run_kedro(root, params={**PARAMS, "ingest.source_uri": str(recent_data)})
         yield root
-
-
-def query(project: Path, sql: str) -> pd.DataFrame:
-    con = duckdb.connect(str(project / "data/warehouse/FORMULA1.duckdb"), read_only=True)
-    try:
-        return con.execute(sql).df()
-    finally:
-        con.close()
 
 
 def predictions(project: Path) -> pd.DataFrame:

@@ -18,6 +18,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
+from bench.snowflake_emulator import swap_as_renames
 from f1_kedro.engines.snowflake import SnowflakeCredentials, SnowflakeWarehouse, SnowparkSessions
 
 SAMPLE_ROWS = 300
@@ -75,15 +76,7 @@ class EmulatedWarehouse(SnowflakeWarehouse):
             raise AssertionError(f"no emulator path accepts: {flat}")
         if swap := _SWAP.match(flat):
             # Same effect as SWAP WITH, in one transaction: fakesnow has no SWAP.
-            a, b = swap.group(1), swap.group(3)
-            tmp = f"{a}__SWAP"
-            for sql in (
-                "BEGIN",
-                f"ALTER TABLE {a} RENAME TO {tmp}",
-                f"ALTER TABLE {b} RENAME TO {a}",
-                f"ALTER TABLE {tmp} RENAME TO {b}",
-                "COMMIT",
-            ):
+            for sql in swap_as_renames(swap.group(1), swap.group(3)):
                 super()._execute(sql)
             self.routes.append(Route("fakesnow (rewritten: SWAP WITH as 3 RENAMEs)", flat))
             return []

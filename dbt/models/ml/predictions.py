@@ -226,16 +226,7 @@ def decide(proba: np.ndarray, decision: dict[str, Any] | None) -> np.ndarray:
 
     Ties go to the lower class (numpy's argmax), as in the grid rule's podium-first order.
     """
-    rule = (decision or {"rule": "argmax"}).get("rule")
-    if rule == "argmax":
-        weights = np.ones(proba.shape[1])
-    elif rule == "weighted_argmax":
-        weights = np.asarray(decision["class_weights"], dtype="float64")
-        if weights.shape != (proba.shape[1],) or not (weights > 0).all():
-            raise ScoringError(f"decision class_weights {decision['class_weights']} are not "
-                               f"{proba.shape[1]} positive numbers: {RUN_FIRST}")  # fmt: skip
-    else:
-        raise ScoringError(f"unknown decision rule {rule!r} in the served version: {RUN_FIRST}")
+    weights = np.asarray(decision_weights(decision or {"rule": "argmax"}), dtype="float64")
     return (proba * weights).argmax(axis=1).astype("int64")
 
 

@@ -183,7 +183,7 @@ def parsed_dbt_target() -> Path:
     import yaml
 
     from f1_kedro.dbt_layers import load_manifest
-    from f1_kedro.dbt_runner import DbtProject
+    from f1_kedro.dbt_project import DbtProject
 
     entry = yaml.safe_load((PROJECT_ROOT / "conf/base/catalog_features.yml").read_text())
     base = Path(tempfile.mkdtemp(prefix="f1_dbt_parsed_"))
@@ -469,7 +469,7 @@ def fingerprints(project: Path) -> dict[str, tuple]:
 
 
 class FakeDbt:
-    """A `DbtBuilder` (f1_kedro.dbt_runner) that records each build and reports success."""
+    """A `DbtBuilder` (f1_kedro.dbt_project) that records each build and reports success."""
 
     def __init__(self, report: Mapping[str, Any] | None = None) -> None:
         self.calls: list[dict[str, Any]] = []

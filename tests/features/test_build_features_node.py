@@ -6,8 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from f1_kedro import dbt_runner
-from f1_kedro.dbt_runner import DbtBuildError, DbtProject
+from f1_kedro import dbt_project
+from f1_kedro.dbt_project import DbtBuildError, DbtProject
 from f1_kedro.pipelines.features.nodes import build_features
 from f1_kedro.tables import BuiltTable
 from tests.support import FakeDbt
@@ -59,7 +59,7 @@ def test_build_passes_args_and_raises_with_dbt_messages(monkeypatch: pytest.Monk
         execution = SimpleNamespace(results=results)
         return SimpleNamespace(success=False, exception=None, result=execution)
 
-    monkeypatch.setattr(dbt_runner, "_invoke", invoke)
+    monkeypatch.setattr(dbt_project, "_invoke", invoke)
     project = DbtProject(target="snowflake", vars={"form_window": 5})
     with pytest.raises(DbtBuildError, match="assert_x .fail.: Got 3 results") as err:
         project.build(["stg_status"], vars={"include_post_race_features": True}, exclude=["x"])
@@ -86,7 +86,7 @@ def test_dbt_parses_once_per_vars_and_keeps_a_state_per_var_names(
             return _parsed(args)
         return SimpleNamespace(success=True, exception=None, result=SimpleNamespace(results=[]))
 
-    monkeypatch.setattr(dbt_runner, "_invoke", invoke)
+    monkeypatch.setattr(dbt_project, "_invoke", invoke)
     project = DbtProject()
     for layer in ("staging", "marts"):
         project.build([f"path:models/{layer}"], vars={"form_window": 5})

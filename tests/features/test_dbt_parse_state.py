@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from f1_kedro.dbt_runner import DbtProject
+from f1_kedro.dbt_project import DbtProject
 
 FULL_PARSE = "Unable to do partial parsing"
 SCORE_VARS = {"score_races": [], "score_seasons": [2024], "registry_model_name": "f1_race_outcome"}

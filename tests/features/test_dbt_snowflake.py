@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from f1_kedro.dbt_runner import DbtProject
+from f1_kedro.dbt_project import DbtProject
 from f1_kedro.engines.duckdb import DuckDBWarehouse
 from f1_kedro.ingest_spec import table_specs
 from tests.conftest import PROJECT_ROOT, write_subset

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from f1_kedro.dbt_runner import DbtBuildError
+from f1_kedro.dbt_project import DbtBuildError
 from tests.support import ingest, read_features, run_kedro
 
 CONTRACT_COLUMNS = [

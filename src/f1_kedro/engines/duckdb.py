@@ -27,7 +27,8 @@ import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
 from kedro_datasets._typing import TablePreview
 
-from f1_kedro.dbt_runner import DbtProject, DbtProjectDataset
+from f1_kedro.datasets.resource import ResourceDataset
+from f1_kedro.dbt_project import DbtProject, DbtProjectDataset
 from f1_kedro.identifiers import identifier, qualified
 from f1_kedro.ingest_spec import IngestError, TableSpec, header_mapping
 
@@ -232,8 +233,10 @@ class DuckDBWarehouse:
             )
 
 
-class DuckDBWarehouseDataset(AbstractDataset[None, DuckDBWarehouse]):
+class DuckDBWarehouseDataset(ResourceDataset[DuckDBWarehouse]):
     """Hands nodes the embedded warehouse; nodes call its methods and never import DuckDB."""
+
+    kind = "warehouse"
 
     def __init__(
         self,
@@ -242,23 +245,35 @@ class DuckDBWarehouseDataset(AbstractDataset[None, DuckDBWarehouse]):
         stage_dir: str = "data/06_models/ml_stage",
         lock_timeout: float = 30.0,
     ):
-        self._warehouse = DuckDBWarehouse(
-            directory, databases or ("RAW", "FORMULA1"), stage_dir, lock_timeout
+        super().__init__(
+            DuckDBWarehouse(directory, databases or ("RAW", "FORMULA1"), stage_dir, lock_timeout)
         )
 
-    def load(self) -> DuckDBWarehouse:
-        return self._warehouse
-
-    def save(self, data: None) -> None:
-        raise DatasetError("the warehouse is a resource: nodes use it, they do not save it")
-
     def _describe(self) -> dict[str, Any]:
-        return {"directory": str(self._warehouse.directory)}
+        return {"directory": str(self._resource.directory)}
+
+
+def release_dbt_duckdb() -> None:
+    """Close dbt-duckdb's in-process database, so the next reader can open the warehouse file.
+
+    dbt-duckdb keeps one DuckDB environment (with the files attached) for the life of the process;
+    a Kedro dataset that opens the same file afterwards would conflict with it.
+    """
+    import sys
+
+    connections = sys.modules.get("dbt.adapters.duckdb.connections")
+    if connections is not None:
+        manager = connections.DuckDBConnectionManager
+        environment, manager._ENV = manager._ENV, None
+        if environment is not None:
+            environment.close()
 
 
 class DuckDBDbtProjectDataset(DbtProjectDataset):
     """The dbt project on the embedded warehouse: hands it out only when the warehouse files exist
     and open, because dbt-duckdb would otherwise create an empty FORMULA1.duckdb (score did)."""
+
+    release = staticmethod(release_dbt_duckdb)
 
     def load(self) -> DbtProject:
         project = super().load()

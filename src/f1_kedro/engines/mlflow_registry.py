@@ -29,12 +29,12 @@ import cloudpickle
 import mlflow
 import mlflow.pyfunc
 import pandas as pd
-from kedro.io import AbstractDataset, DatasetError
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 from mlflow.types.schema import AnyType, ColSpec, DataType, Schema
 
+from f1_kedro.datasets.resource import ResourceDataset
 from f1_kedro.identifiers import identifier
 from f1_kedro.registry import (
     Champion,
@@ -428,20 +428,16 @@ def _param(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
 
 
-class MlflowRegistryDataset(AbstractDataset[None, MlflowModelRegistry]):
+class MlflowRegistryDataset(ResourceDataset[MlflowModelRegistry]):
     """Hands the register node the embedded registry; nodes call it and never import MLflow."""
 
+    kind = "model registry"
+
     def __init__(self, **kwargs: Any):
-        self._registry = MlflowModelRegistry(**kwargs)
-
-    def load(self) -> MlflowModelRegistry:
-        return self._registry
-
-    def save(self, data: None) -> None:
-        raise DatasetError("the model registry is a resource: nodes use it, they do not save it")
+        super().__init__(MlflowModelRegistry(**kwargs))
 
     def _describe(self) -> dict[str, Any]:
         return {
-            "tracking_uri": self._registry.tracking_uri,
-            "stage": str(self._registry.stage.root),
+            "tracking_uri": self._resource.tracking_uri,
+            "stage": str(self._resource.stage.root),
         }

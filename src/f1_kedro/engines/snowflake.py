@@ -32,6 +32,7 @@ from kedro.io import AbstractDataset, DatasetError
 from kedro_datasets.snowflake import SnowparkTableDataset
 from snowflake.snowpark import DataFrame, Session
 
+from f1_kedro.datasets.resource import ResourceDataset
 from f1_kedro.identifiers import identifier, qualified
 from f1_kedro.ingest_spec import IngestError, TableSpec, table_specs
 from f1_kedro.tables import BuiltTable
@@ -590,22 +591,18 @@ class SnowflakeWarehouse:
         return bool(rows and rows[0][0])
 
 
-class SnowflakeWarehouseDataset(AbstractDataset[None, SnowflakeWarehouse]):
+class SnowflakeWarehouseDataset(ResourceDataset[SnowflakeWarehouse]):
     """Hands nodes the Snowflake warehouse; building it does not connect (the first query does)."""
+
+    kind = "warehouse"
 
     def __init__(
         self, sql_dir: str = "sql/snowflake", file_format: str = "RAW.FORMULA1.CSV_FORMAT"
     ):
-        self._warehouse = SnowflakeWarehouse(SESSIONS.get, sql_dir, file_format, _scrub_current)
-
-    def load(self) -> SnowflakeWarehouse:
-        return self._warehouse
-
-    def save(self, data: None) -> None:
-        raise DatasetError("the warehouse is a resource: nodes use it, they do not save it")
+        super().__init__(SnowflakeWarehouse(SESSIONS.get, sql_dir, file_format, _scrub_current))
 
     def _describe(self) -> dict[str, Any]:
-        return {"sql_dir": str(self._warehouse.sql_dir), "file_format": self._warehouse.file_format}
+        return {"sql_dir": str(self._resource.sql_dir), "file_format": self._resource.file_format}
 
 
 def _scrub_current(message: str) -> str:

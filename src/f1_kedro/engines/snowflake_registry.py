@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from kedro.io import AbstractDataset, DatasetError
 
+from f1_kedro.datasets.resource import ResourceDataset
 from f1_kedro.identifiers import identifier
 from f1_kedro.registry import (
     Champion,
@@ -282,8 +282,10 @@ def _number(version_name: str) -> int:
     return int(match.group(1))
 
 
-class SnowflakeRegistryDataset(AbstractDataset[None, SnowflakeModelRegistry]):
+class SnowflakeRegistryDataset(ResourceDataset[SnowflakeModelRegistry]):
     """Hands the register node the Snowflake registry; the session opens on first use."""
+
+    kind = "model registry"
 
     def __init__(
         self,
@@ -293,22 +295,18 @@ class SnowflakeRegistryDataset(AbstractDataset[None, SnowflakeModelRegistry]):
         python_version: str | None = None,
         conda_dependencies: list[str] | None = None,
     ):
-        self._registry = SnowflakeModelRegistry(
-            database,
-            schema,
-            stage,
-            python_version=python_version,
-            conda_dependencies=conda_dependencies or (),
+        super().__init__(
+            SnowflakeModelRegistry(
+                database,
+                schema,
+                stage,
+                python_version=python_version,
+                conda_dependencies=conda_dependencies or (),
+            )
         )
 
-    def load(self) -> SnowflakeModelRegistry:
-        return self._registry
-
-    def save(self, data: None) -> None:
-        raise DatasetError("the model registry is a resource: nodes use it, they do not save it")
-
     def _describe(self) -> dict[str, Any]:
-        r = self._registry
+        r = self._resource
         return {
             "registry": f"{r.database}.{r.schema}",
             "stage": f"@{r.database}.{r.schema}.{r.stage}",

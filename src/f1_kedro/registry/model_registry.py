@@ -1,8 +1,8 @@
-"""The registry protocol both engines implement, the trained unit they store, the alias policy.
+"""What both registries store and agree on: the trained unit, version tags, the alias policy.
 
-The register node only knows this module: `f1_kedro.engines.mlflow_registry` (embedded) and
-`f1_kedro.engines.snowflake_registry` (Snowflake) implement `ModelRegistry` and reach the node
-through the catalog entry `model_registry`. docs/contracts.md ("Registry") describes the same.
+`f1_kedro.engines.mlflow_registry` (embedded) and `f1_kedro.engines.snowflake_registry`
+(Snowflake) implement `f1_kedro.interfaces.ModelRegistry` and reach the node through the catalog
+entry `model_registry`. docs/contracts.md ("Registry") describes the same.
 
 Protocol (issue 18): one registered version holds the WHOLE fitted pipeline (preprocessing and
 XGBoost classifier), so both engines serve one artefact:
@@ -20,7 +20,7 @@ import io
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypedDict
+from typing import Any, TypedDict
 
 import joblib
 
@@ -88,30 +88,6 @@ class RegisteredVersion:
     model_uri: str  # models:/<name>/<version> / snowflake://DB.SCHEMA.<name>/V<version>
     stage_path: str  # the audit copy (pipeline + manifest); never needed for scoring
     tags: dict[str, str] = field(default_factory=dict)
-
-
-class ModelRegistry(Protocol):
-    def champion(self, model_name: str) -> Champion | None:
-        """The served version (MLflow alias `champion` / Snowflake default version), or None."""
-        ...
-
-    def register(
-        self,
-        model_name: str,
-        trained: Trained,
-        metrics: dict[str, float],
-        tags: dict[str, str],
-    ) -> RegisteredVersion:
-        """Store `trained["pipeline"]` as a new version with `metrics` and `tags`.
-
-        Never overwrites a version; on failure removes what it created and re-raises; does not
-        move the champion.
-        """
-        ...
-
-    def set_champion(self, model_name: str, version: int) -> None:
-        """Serve `version`: the MLflow alias `champion` / the Snowflake default version."""
-        ...
 
 
 def check_trained(trained: Mapping[str, Any]) -> str:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Protocol
+from typing import Any
+
+from f1_kedro.interfaces import Bootstrappable
 
 logger = logging.getLogger(__name__)
-
-
-class Bootstrappable(Protocol):
-    def bootstrap(self, layout: dict[str, Any]) -> dict[str, Any]: ...
 
 
 def bootstrap_warehouse(warehouse: Bootstrappable, layout: dict[str, Any]) -> dict[str, Any]:

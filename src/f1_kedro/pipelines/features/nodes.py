@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from f1_kedro.dbt_runner import DbtBuilder
+from f1_kedro.interfaces import DbtBuilder
 from f1_kedro.tables import BuiltTable
 
 logger = logging.getLogger(__name__)

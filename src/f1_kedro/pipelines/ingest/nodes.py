@@ -4,20 +4,12 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from f1_kedro.ingest_spec import TableSpec, table_specs
+from f1_kedro.ingest_spec import table_specs
+from f1_kedro.interfaces import CsvLoader
 
 logger = logging.getLogger(__name__)
-
-
-class CsvLoader(Protocol):
-    def load_csv_tables(
-        self,
-        specs: list[TableSpec],
-        source_uri: str,
-        storage_options: dict[str, Any] | None = None,
-    ) -> dict[str, dict[str, Any]]: ...
 
 
 def resolve_source(params: dict[str, Any]) -> dict[str, Any]:

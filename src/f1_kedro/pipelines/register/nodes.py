@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from f1_kedro.interfaces import ModelRegistry
 from f1_kedro.registry import (
-    ModelRegistry,
     Trained,
     check_trained,
     should_promote,

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from f1_kedro.contracts import CLASS_LABELS, KEYS
-from f1_kedro.dbt_runner import DbtBuilder
+from f1_kedro.interfaces import DbtBuilder
 from f1_kedro.tables import BuiltTable
 
 from .params import Params

@@ -1,9 +1,10 @@
-"""dbt from Kedro: a catalog entry that hands nodes the dbt project, and one call that builds it.
+"""The dbt project: `DbtProject` builds a selection, `DbtProjectDataset` hands it to nodes.
 
 Engine-free: the engine is the dbt target, which the catalog of each Kedro environment names.
 dbt runs in process through its programmatic `dbtRunner`; dbt-duckdb then opens the warehouse
 file itself, so no Kedro dataset may hold a connection to it meanwhile (the DuckDB datasets open
-and close one per call).
+and close one per call). What an engine must release after each invocation it passes in as
+`release` (`f1_kedro.engines.duckdb.DuckDBDbtProjectDataset` does); this module knows no engine.
 
 dbt parses the project once per set of vars in a Kedro run: the first invocation parses (`dbt
 parse`, partial when dbt/ is unchanged) and the later ones reuse that manifest
@@ -20,32 +21,22 @@ import hashlib
 import json
 import logging
 import os
-import sys
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from kedro.io import AbstractDataset, DatasetError
+from kedro.io import DatasetError
+
+from f1_kedro.datasets.resource import ResourceDataset
 
 logger = logging.getLogger(__name__)
 
 # Statuses of dbt's run results that mean a model, seed, snapshot or test did not pass.
 _FAILED = {"error", "fail", "runtime error"}
-
-
-class DbtBuilder(Protocol):
-    """What nodes need of a dbt project: build a selection (DbtProject; fakes in tests)."""
-
-    def build(
-        self,
-        select: Sequence[str],
-        vars: Mapping[str, Any] | None = None,
-        exclude: Sequence[str] | None = None,
-    ) -> dict[str, Any]: ...
 
 
 class DbtBuildError(RuntimeError):
@@ -65,6 +56,8 @@ class DbtProject:
     target: str = "duckdb"
     vars: Mapping[str, Any] = field(default_factory=dict)
     env: Mapping[str, str] = field(default_factory=dict)
+    # What the engine releases after each dbt invocation (dbt-duckdb's in-process database)
+    release: Callable[[], None] | None = field(default=None, repr=False, compare=False)
     # dbt's parsed manifest per (target, vars), reused by every later invocation with the same vars
     _manifests: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -84,7 +77,7 @@ class DbtProject:
         logger.info("dbt %s", " ".join(args))
         started = time.perf_counter()
         with _environment(self.env):
-            result = _invoke(args, self._manifest(merged_vars))
+            result = self._invoke(args, self._manifest(merged_vars))
         seconds = round(time.perf_counter() - started, 2)
         nodes = _node_results(result.result)
         failures = [n for n in nodes if n["status"] in _FAILED]
@@ -107,11 +100,18 @@ class DbtProject:
         """The project parsed with `vars` (once per DbtProject and vars; raises if dbt cannot)."""
         key = json.dumps([self.target, dict(vars)], sort_keys=True, default=str)
         if key not in self._manifests:
-            result = _invoke(self._args("parse", (), vars, None))
+            result = self._invoke(self._args("parse", (), vars, None))
             if result.exception is not None or not result.success:
                 raise DbtBuildError(_failure_message(self.target, result.exception, [], "parse"))
             self._manifests[key] = result.result
         return self._manifests[key]
+
+    def _invoke(self, args: list[str], manifest: Any = None) -> Any:
+        try:
+            return _invoke(args, manifest)
+        finally:
+            if self.release is not None:
+                self.release()
 
     def _args(
         self,
@@ -141,8 +141,10 @@ class DbtProject:
         return args
 
 
-class DbtProjectDataset(AbstractDataset[None, DbtProject]):
+class DbtProjectDataset(ResourceDataset[DbtProject]):
     """The dbt project as a catalog entry, so that each Kedro environment picks its dbt target."""
+
+    kind = "dbt project"
 
     def __init__(
         self,
@@ -153,21 +155,22 @@ class DbtProjectDataset(AbstractDataset[None, DbtProject]):
         env: dict[str, str] | None = None,
         metadata: dict[str, Any] | None = None,
     ):
-        self._project = DbtProject(
-            project_dir, profiles_dir, target, dict(vars or {}), dict(env or {})
+        project = DbtProject(
+            project_dir, profiles_dir, target, dict(vars or {}), dict(env or {}), self.release
         )
-        self.metadata = metadata
+        super().__init__(project, metadata)
+
+    # What this engine releases after each dbt invocation; None: nothing beyond dbt's adapters.
+    release: Callable[[], None] | None = None
 
     def load(self) -> DbtProject:
-        if not (Path(self._project.project_dir) / "dbt_project.yml").exists():
-            raise DatasetError(f"no dbt_project.yml in {Path(self._project.project_dir).resolve()}")
-        return self._project
-
-    def save(self, data: None) -> None:
-        raise DatasetError("the dbt project is a resource: nodes build it, they do not save it")
+        project = self._resource
+        if not (Path(project.project_dir) / "dbt_project.yml").exists():
+            raise DatasetError(f"no dbt_project.yml in {Path(project.project_dir).resolve()}")
+        return project
 
     def _describe(self) -> dict[str, Any]:
-        return {"project_dir": self._project.project_dir, "target": self._project.target}
+        return {"project_dir": self._resource.project_dir, "target": self._resource.target}
 
 
 def _state_path(target: str, vars: Mapping[str, Any]) -> str:
@@ -192,20 +195,10 @@ def _invoke(args: list[str], manifest: Any = None) -> Any:
 
 
 def _release_adapters() -> None:
-    """Close what dbt leaves open in this process, so the next reader can open the warehouse.
-
-    dbt keeps its adapters (and dbt-duckdb its in-process database, with the file attached) for
-    the life of the process; a Kedro dataset that opens the same file afterwards would conflict.
-    """
+    """Close the adapters dbt keeps for the life of the process (engine specifics: `release`)."""
     from dbt.adapters.factory import reset_adapters
 
     reset_adapters()
-    duckdb_connections = sys.modules.get("dbt.adapters.duckdb.connections")
-    if duckdb_connections is not None:
-        manager = duckdb_connections.DuckDBConnectionManager
-        environment, manager._ENV = manager._ENV, None
-        if environment is not None:
-            environment.close()
 
 
 @contextmanager

@@ -103,7 +103,7 @@ class RunTrackingHook(MlflowHook):
         if uri.startswith("sqlite:///") and location and experiment.get("name"):
             if database.exists():
                 # imported here: the registry module loads MLflow's model flavours (start-up time)
-                from f1_kedro.engines.mlflow_registry import rebase_artifact_paths
+                from f1_kedro.engines.duckdb.mlflow_registry import rebase_artifact_paths
 
                 rebase_artifact_paths(database, experiment["name"], Path(location))
 

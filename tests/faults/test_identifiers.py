@@ -125,7 +125,7 @@ def test_table_names_that_nodes_return_never_reach_sql(tmp_path: Path) -> None:
 
 def test_model_name_that_would_leave_the_stage_folder_is_refused(tmp_path: Path) -> None:
     """register.model_name becomes a stage folder (and an MLflow name): `..` must not escape."""
-    from f1_kedro.engines.mlflow_registry import LocalStage
+    from f1_kedro.engines.duckdb import LocalStage
 
     stage = LocalStage(tmp_path / "ml_stage", "ML_STAGE")
     with pytest.raises(InvalidIdentifierError, match="model name"):

@@ -134,7 +134,9 @@ def test_sigkill_in_register_keeps_the_champion_complete_and_the_next_run_regist
     assert before["champion"] in before["versions"] and all(before["complete"].values())
 
     # Killed between MLflow's new version and its stage folder.
-    run = start_kedro(built, "register", pause="f1_kedro.engines.mlflow_registry:LocalStage.write")
+    run = start_kedro(
+        built, "register", pause="f1_kedro.engines.duckdb.mlflow_registry:LocalStage.write"
+    )
     processes.append(run)
     run.wait_for_pause()
     run.kill()

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from snowflake.ml.modeling.pipeline import Pipeline
 
-from f1_kedro.engines.mlflow_registry import MlflowModelRegistry
+from f1_kedro.engines.duckdb import MlflowModelRegistry
 from f1_kedro.pipelines.train import modeling as m
 from f1_kedro.pipelines.train import nodes as train_nodes
 from tests.train.conftest import make_features, small_params, train_synthetic

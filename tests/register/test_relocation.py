@@ -20,7 +20,7 @@ import pytest
 import yaml
 from mlflow.tracking import MlflowClient
 
-from f1_kedro.engines.mlflow_registry import MlflowModelRegistry
+from f1_kedro.engines.duckdb import MlflowModelRegistry
 
 ROOT = Path(__file__).resolve().parents[2]
 

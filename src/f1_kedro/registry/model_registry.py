@@ -1,6 +1,6 @@
 """What both registries store and agree on: the trained unit, version tags, the alias policy.
 
-`f1_kedro.engines.mlflow_registry` (embedded) and `f1_kedro.engines.snowflake_registry`
+`f1_kedro.engines.duckdb.mlflow_registry` (embedded) and `f1_kedro.engines.snowflake_registry`
 (Snowflake) implement `f1_kedro.interfaces.ModelRegistry` and reach the node through the catalog
 entry `model_registry`. docs/contracts.md ("Registry") describes the same.
 

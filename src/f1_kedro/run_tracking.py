@@ -102,8 +102,8 @@ class RunTrackingHook(MlflowHook):
         database = Path(uri.removeprefix("sqlite:///"))
         if uri.startswith("sqlite:///") and location and experiment.get("name"):
             if database.exists():
-                # imported here: the registry module loads MLflow's model flavours (start-up time)
-                from f1_kedro.engines.duckdb.mlflow_registry import rebase_artifact_paths
+                # imported here: only a run with an existing store needs it
+                from f1_kedro.engines.duckdb.mlflow_store import rebase_artifact_paths
 
                 rebase_artifact_paths(database, experiment["name"], Path(location))
 

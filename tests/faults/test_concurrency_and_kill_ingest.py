@@ -27,7 +27,7 @@ from tests.support import (
 )
 
 TABLES = list(README_ROW_COUNTS)  # the order of conf/base/parameters_ingest.yml
-PAUSE_IN_LOAD = "f1_kedro.engines.duckdb.warehouse:_check_primary_key"
+PAUSE_IN_LOAD = "f1_kedro.engines.duckdb.csv_ingest:_check_primary_key"
 PAUSE_IN_SWAP = "f1_kedro.engines.duckdb.warehouse:_replace_table"
 KILLED_TABLE = 7  # lap_times: the largest table
 

@@ -135,7 +135,7 @@ def test_sigkill_in_register_keeps_the_champion_complete_and_the_next_run_regist
 
     # Killed between MLflow's new version and its stage folder.
     run = start_kedro(
-        built, "register", pause="f1_kedro.engines.duckdb.mlflow_registry:LocalStage.write"
+        built, "register", pause="f1_kedro.engines.duckdb.local_stage:LocalStage.write"
     )
     processes.append(run)
     run.wait_for_pause()

@@ -432,8 +432,8 @@ def relocated_artifacts(client: Any, model_version: Any, tracking_uri: str) -> s
 
     MLflow stores absolute artefact paths: after the project folder was moved or copied they
     point at the old place. The part below `mlartifacts/` is re-based beside this registry's file
-    (f1_kedro.engines.duckdb.mlflow_registry re-bases the store itself the same way). None: load
-    as is.
+    (f1_kedro.engines.duckdb.mlflow_store re-bases the store itself the same way). None: load as
+    is.
     """
     stored = str(model_version.source or "")
     if stored.startswith("models:/m-"):  # MLflow 3: the version's files are a logged model's

@@ -1,38 +1,27 @@
 """The embedded engine's model registry: MLflow (sqlite store) plus a folder standing for the stage.
 
-`MlflowModelRegistry` implements `f1_kedro.registry.ModelRegistry`. A version is ONE MLflow pyfunc
-model holding the whole fitted snowflake-ml pipeline (`f1_kedro.registry.pyfunc_model`), with an
-input example and signature, the train run's metrics and parameters, and version tags scoring
-reads (docs/contracts.md, "Registry"). Its audit copy (pipeline + manifest) goes to
-`<stage_dir>/<stage>/<model_name>/v<version>/` (written to a temp folder, then renamed; an
-existing folder is never replaced). The alias `champion` marks the version to serve.
+`MlflowModelRegistry` implements `f1_kedro.interfaces.ModelRegistry`. A version is ONE MLflow
+pyfunc model holding the whole fitted snowflake-ml pipeline (`f1_kedro.registry.pyfunc_model`),
+with an input example and signature, the train run's metrics and parameters (`mlflow_version`),
+and version tags scoring reads (docs/contracts.md, "Registry"). Its audit copy (pipeline +
+manifest) goes to `<stage_dir>/<stage>/<model_name>/v<version>/` (`local_stage`; written to a
+temp folder, then renamed; an existing folder is never replaced). The alias `champion` marks the
+version to serve.
 """
 
 from __future__ import annotations
 
-import contextlib
 import errno
-import io
 import json
 import logging
-import os
 import shutil
-import sqlite3
 import tempfile
-import uuid
-from collections.abc import Iterator
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import cloudpickle
 import mlflow
-import mlflow.pyfunc
-import pandas as pd
 from mlflow.exceptions import MlflowException
-from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
-from mlflow.types.schema import AnyType, ColSpec, DataType, Schema
 
 from f1_kedro.datasets.resource import ResourceDataset
 from f1_kedro.identifiers import identifier
@@ -48,42 +37,12 @@ from f1_kedro.registry import (
 )
 from f1_kedro.registry.model_registry import MANIFEST_FILE, PIPELINE_FILE, TAG_STAGE_LOCATION
 
+from . import mlflow_version
+from .local_stage import LocalStage
+from .mlflow_store import rebase_artifact_paths
+from .mlflow_version import quiet_mlflow
+
 logger = logging.getLogger(__name__)
-
-
-class LocalStage:
-    """A folder that stands for `@FORMULA1.ML.ML_STAGE`: versioned, write-once subfolders."""
-
-    def __init__(self, stage_dir: str | Path, stage: str = "ML_STAGE"):
-        self.root = Path(stage_dir) / stage
-        self.stage = stage
-
-    def path(self, model_name: str, version: int) -> Path:
-        # The model name comes from configuration and becomes a folder: no `..`, no `/`.
-        return self.root / identifier(model_name, "model name") / f"v{int(version)}"
-
-    def write(self, model_name: str, version: int, files: dict[str, bytes]) -> Path:
-        """Write `files` into the version's folder atomically; refuse if the folder exists."""
-        target = self.path(model_name, version)
-        if target.exists():
-            raise RegistryError(
-                f"stage folder {target} already exists: version {version} of {model_name} was "
-                "written before and is never overwritten"
-            )
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temp = target.parent / f".v{version}.tmp-{uuid.uuid4().hex[:8]}"
-        temp.mkdir()
-        try:
-            for name, content in files.items():
-                with open(temp / name, "wb") as handle:
-                    handle.write(content)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-            os.rename(temp, target)  # atomic on one filesystem; fails if target appeared meanwhile
-        except BaseException:
-            shutil.rmtree(temp, ignore_errors=True)
-            raise
-        return target
 
 
 class MlflowModelRegistry:
@@ -119,7 +78,7 @@ class MlflowModelRegistry:
                 rebase_artifact_paths(database, self.experiment, self.artifacts_dir)
         mlflow.set_tracking_uri(uri)
         mlflow.set_registry_uri(uri)
-        with _quiet_mlflow(stderr=False):  # "Creating initial MLflow database tables..."
+        with quiet_mlflow(stderr=False):  # "Creating initial MLflow database tables..."
             client = MlflowClient(tracking_uri=uri, registry_uri=uri)
             client.search_experiments(max_results=1)  # the store is created on first use
         return client
@@ -164,12 +123,12 @@ class MlflowModelRegistry:
                 model = fitted_model(trained)
                 pipeline_file_bytes = pipeline_bytes(model)
                 pipeline_file.write_bytes(pipeline_file_bytes)
-                example = _input_example(trained, columns)
+                example = mlflow_version.input_example(trained, columns)
                 wrapper.pipeline = model
-                signature = _signature(example, wrapper.predict(None, example))
+                signature = mlflow_version.signature(example, wrapper.predict(None, example))
                 wrapper.pipeline = None  # the pipeline travels as an artefact, not in the pickle
                 with (
-                    _quiet_mlflow(),
+                    quiet_mlflow(),
                     mlflow.start_run(
                         experiment_id=self._experiment_id(client),
                         run_name=f"register-{model_name}-{trained['run_id'][:8]}",
@@ -177,10 +136,12 @@ class MlflowModelRegistry:
                         nested=True,
                     ),
                 ):
-                    mlflow.log_params(_params(trained))
+                    mlflow.log_params(mlflow_version.params(trained))
                     mlflow.log_metrics(metrics)
                     mlflow.set_tags({"train_run_id": str(trained["run_id"])})
-                    info = _log_pyfunc(wrapper, str(pipeline_file), signature, example)
+                    info = mlflow_version.log_pyfunc(
+                        wrapper, str(pipeline_file), signature, example
+                    )
                     registered = mlflow.register_model(info.model_uri, model_name)
             version = int(registered.version)
             model_uri = f"models:/{model_name}/{version}"
@@ -263,129 +224,6 @@ class MlflowModelRegistry:
         )
 
 
-# Columns of MLflow 3's sqlite store that hold absolute artefact locations.
-_LOCATION_COLUMNS = (
-    ("experiments", "artifact_location"),
-    ("runs", "artifact_uri"),
-    ("logged_models", "artifact_location"),
-    ("model_versions", "storage_location"),
-    ("model_versions", "source"),
-)
-
-
-def rebase_artifact_paths(database: Path, experiment: str, artifacts_dir: Path) -> int:
-    """Point a copied or moved registry at this project's artefact folder; returns rows changed.
-
-    MLflow stores absolute artefact locations and offers no API to move an experiment's: a copy
-    of the project would read, and write new versions into, the original clone's folder. When the
-    experiment's location is not this project's `artifacts_dir`, every stored location under the
-    old folder is rewritten to the same place under the new one, in one transaction. The scoring
-    model (dbt/models/ml/predictions.py) re-bases the same way when it loads a version.
-    """
-    new_root = artifacts_dir.resolve().as_uri()
-    with sqlite3.connect(database) as con:
-        tables = {
-            row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type='table'")
-        }
-        if "experiments" not in tables:
-            return 0
-        row = con.execute(
-            "SELECT artifact_location FROM experiments WHERE name = ?", (experiment,)
-        ).fetchone()
-        if row is None or row[0] in (new_root, str(artifacts_dir.resolve())):
-            return 0
-        old_root = row[0]
-        changed = 0
-        for table, column in _LOCATION_COLUMNS:
-            if table not in tables:
-                continue
-            columns = {c[1] for c in con.execute(f"PRAGMA table_info({table})")}
-            if column not in columns:
-                continue
-            changed += con.execute(
-                f"UPDATE {table} SET {column} = ? || substr({column}, ?) "
-                f"WHERE {column} = ? OR {column} LIKE ? ESCAPE '\\'",
-                (new_root, len(old_root) + 1, old_root, _like_prefix(old_root + "/")),
-            ).rowcount
-    logger.info(
-        "Registry %s moved: artefact paths re-based from %s to %s", database, old_root, new_root
-    )
-    return changed
-
-
-def _like_prefix(prefix: str) -> str:
-    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def _requirements() -> list[str]:
-    """What loading the model needs, pinned to the versions that trained it."""
-    return [
-        f"{name}=={metadata.version(name)}"
-        for name in ("snowflake-ml-python", "xgboost", "scikit-learn", "numpy", "pandas")
-    ]
-
-
-def _log_pyfunc(wrapper: Any, pipeline_file: str, signature: Any, example: pd.DataFrame) -> Any:
-    """mlflow.pyfunc.log_model (mlflow 3.17: `name`, `python_model`, `artifacts`, read in
-    mlflow/pyfunc/__init__.py); the wrapper's module is pickled by value, so loading a version
-    needs no f1_kedro (a copied project whose venv points at a deleted clone still scores)."""
-    cloudpickle.register_pickle_by_value(pyfunc_model)
-    try:
-        return mlflow.pyfunc.log_model(
-            name="model",
-            python_model=wrapper,
-            artifacts={"pipeline": pipeline_file},
-            signature=signature,
-            input_example=example,
-            pip_requirements=_requirements(),  # MLflow's inference runs a slow subprocess
-        )
-    finally:
-        cloudpickle.unregister_pickle_by_value(pyfunc_model)
-
-
-@contextlib.contextmanager
-def _quiet_mlflow(stderr: bool = True) -> Iterator[None]:
-    """One log line per node: MLflow's chatter while it logs and registers a version is dropped.
-
-    Its INFO lines (creating tables, validating the input example), the progress bar of that
-    validation's artefact download, "Successfully registered model ..." (printed to stderr by
-    mlflow/tracking/_model_registry/fluent.py `eprint`) and its WARNING that a `python_model`
-    object is cloudpickled, which is deliberate here (`_log_pyfunc`). Errors still raise.
-    `stderr=False` keeps stderr (where the project's own log lines may go) and quiets the rest.
-    """
-    logger_ = logging.getLogger("mlflow")
-    level, bar = logger_.level, os.environ.get("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR")
-    logger_.setLevel(logging.ERROR)
-    os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
-    try:
-        with contextlib.redirect_stderr(io.StringIO()) if stderr else contextlib.nullcontext():
-            yield
-    finally:
-        logger_.setLevel(level)
-        if bar is None:
-            os.environ.pop("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", None)
-        else:
-            os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = bar
-
-
-def _input_example(trained: Trained, columns: list[str]) -> pd.DataFrame:
-    """Two rows of the pipeline's input: a category the encoder knows for text columns (read off
-    the fitted steps' `categories_`, snowflake-ml 2.6 OneHotEncoder), 0.0 and NULL for numbers,
-    so the signature types numbers as double and scoring may pass NULLs."""
-    model = fitted_model(trained)
-    steps = model["preprocessing"].steps if isinstance(model, dict) else model.steps[:-1]
-    categories: dict[str, Any] = {}
-    for _, step in steps:
-        categories.update(getattr(step, "categories_", None) or {})
-    frame = pd.DataFrame(
-        {
-            c: [str(categories[c][0])] * 2 if c in categories else [0.0, float("nan")]
-            for c in columns
-        }
-    )
-    return frame
-
-
 def _disk_full(err: BaseException) -> bool:
     """A full disk as the OS reports it, or as SQLite does through SQLAlchemy and MLflow
     (`sqlite3.OperationalError: database or disk is full`, wrapped)."""
@@ -396,36 +234,6 @@ def _disk_full(err: BaseException) -> bool:
         for e in (err, err.__cause__, err.__context__)
         if e is not None
     )
-
-
-def _signature(example: pd.DataFrame, output: pd.DataFrame) -> Any:
-    """Inferred from the example, numbers typed Any: MLflow 3.17's schema enforcement refuses
-    int64 for a double column (mlflow/models/utils.py `_enforce_mlflow_datatype`), and FEATURES
-    gives int64 or, with NULLs, float64 for the same column. Names, order and texts stay typed."""
-    signature = infer_signature(example, output)
-    signature.inputs = Schema(
-        [
-            spec if spec.type == DataType.string else ColSpec(AnyType(), spec.name)
-            for spec in signature.inputs.inputs
-        ]
-    )
-    return signature
-
-
-def _params(trained: Trained) -> dict[str, str]:
-    summary = trained["summary"]
-    values = {
-        **summary.get("hyperparameters", {}),
-        "fit_seasons": summary.get("fit_seasons"),
-        "test_seasons": summary.get("test_seasons"),
-        "input_columns": summary.get("input_columns"),
-        "train_run_id": trained["run_id"],
-    }
-    return {k: _param(v) for k, v in values.items()}
-
-
-def _param(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
 
 
 class MlflowRegistryDataset(ResourceDataset[MlflowModelRegistry]):

@@ -8,42 +8,26 @@
 - `datasets`: `SnowflakeTableDataset` (Snowpark DataFrame), `SnowflakeStageDataset` (stage file)
 - `registry`, `packaging`, `served_model`: the Snowflake Model Registry (snowflake-ml)
 
-The public classes are exported here lazily (module `__getattr__`), so a catalog `type:` reads
-`f1_kedro.engines.snowflake.SnowflakeTableDataset` and importing one never imports the others
-(snowflake-ml only when the registry is used).
+Catalog `type:` lines name the classes here (`f1_kedro.engines.snowflake.SnowflakeTableDataset`).
+Each is imported from its module on first use (lazy_loader, as engines/duckdb), so the registry
+imports neither Snowpark's session nor snowflake-ml until it is used.
 """
 
-from __future__ import annotations
+import lazy_loader
 
-import importlib
-from typing import Any
-
-_EXPORTS = {
-    "SnowflakeCredentials": "credentials",
-    "MissingSnowflakeCredentialsError": "credentials",
-    "SnowflakeConnectionError": "credentials",
-    "SnowflakeNamespaceError": "credentials",
-    "SESSIONS": "session",
-    "SnowparkSessions": "session",
-    "SnowflakeSessionHook": "session",
-    "SnowflakeWarehouse": "warehouse",
-    "SnowflakeWarehouseDataset": "warehouse",
-    "SnowflakeTableDataset": "datasets",
-    "SnowflakeStageDataset": "datasets",
-    "SnowflakeModelRegistry": "registry",
-    "SnowflakeRegistryDataset": "registry",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
-    globals()[name] = value  # the next lookup skips this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+# Public name -> the module that defines it (imported when the name is first used).
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "credentials": [
+            "MissingSnowflakeCredentialsError",
+            "SnowflakeConnectionError",
+            "SnowflakeCredentials",
+            "SnowflakeNamespaceError",
+        ],
+        "session": ["SESSIONS", "SnowflakeSessionHook", "SnowparkSessions"],
+        "warehouse": ["SnowflakeWarehouse", "SnowflakeWarehouseDataset"],
+        "datasets": ["SnowflakeStageDataset", "SnowflakeTableDataset"],
+        "registry": ["SnowflakeModelRegistry", "SnowflakeRegistryDataset"],
+    },
+)

@@ -173,7 +173,7 @@ def count_queries(names: SmokeNames, stage: str, tables: list[str]) -> list[str]
 
 def setup_statements(project: Path) -> list[str]:
     """The statements bootstrap runs, in order, from the scratch project's renamed files."""
-    from f1_kedro.engines.snowflake import split_statements
+    from f1_kedro.engines.snowflake.sql import split_statements
 
     layout = yaml.safe_load((project / "conf/snowflake/parameters_bootstrap.yml").read_text())
     return [
@@ -188,7 +188,7 @@ def _env(names: SmokeNames) -> dict[str, str]:
 
 
 def _connect(project: Path) -> Any:
-    from f1_kedro.engines.snowflake import CREDENTIALS_FILE, SnowflakeCredentials
+    from f1_kedro.engines.snowflake.credentials import CREDENTIALS_FILE, SnowflakeCredentials
 
     path = project / CREDENTIALS_FILE
     file = (yaml.safe_load(path.read_text()) or {}).get("snowflake") if path.exists() else None

@@ -1,5 +1,5 @@
 -- GENERATED from conf/base/parameters_ingest.yml by
--- `python -m f1_kedro.engines.snowflake`: edit the YAML, then regenerate.
+-- `python -m f1_kedro.engines.snowflake.sql`: edit the YAML, then regenerate.
 -- The 14 raw tables, columns in the CSV files' order.
 
 CREATE TABLE IF NOT EXISTS RAW.FORMULA1.CIRCUITS (

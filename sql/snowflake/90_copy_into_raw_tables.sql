@@ -1,5 +1,5 @@
 -- GENERATED from conf/base/parameters_ingest.yml by
--- `python -m f1_kedro.engines.snowflake`: edit the YAML, then regenerate.
+-- `python -m f1_kedro.engines.snowflake.sql`: edit the YAML, then regenerate.
 -- The guide's manual load: run it in a worksheet after 01-05 (as LOADER or SYSADMIN).
 -- `kedro run --pipelines ingest` runs the same COPY INTO into a fresh table per file
 -- and swaps it in, so bootstrap does not run this file.

@@ -29,7 +29,9 @@ HOOKS = (
     ),
     RunLockHook(),
     StageTimingHook(),
-    LazyEngineHook("f1_kedro.engines.snowflake:SnowflakeSessionHook", when_param="snowflake"),
+    LazyEngineHook(
+        "f1_kedro.engines.snowflake.session:SnowflakeSessionHook", when_param="snowflake"
+    ),
     ParamsValidationHook(),
 )
 

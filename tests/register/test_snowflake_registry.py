@@ -23,7 +23,7 @@ import joblib
 import numpy as np
 import pytest
 
-from f1_kedro.engines.snowflake_registry import TAGS_METRIC, SnowflakeModelRegistry
+from f1_kedro.engines.snowflake.registry import TAGS_METRIC, SnowflakeModelRegistry
 from f1_kedro.registry import RegistryError, version_tags
 from f1_kedro.registry.model_registry import TAG_STAGE_LOCATION, VERSION_TAGS
 
@@ -176,7 +176,7 @@ def test_one_version_serves_preprocessing_and_classifier(registry, fake, unit, s
 
     assert (version.version, version.version_name) == (1, "V1")
     # the custom handler's process-wide pickle-by-value registration is undone afterwards
-    assert "f1_kedro.engines.snowflake_served_model" not in cloudpickle_by_value()
+    assert "f1_kedro.engines.snowflake.served_model" not in cloudpickle_by_value()
     assert version.model_uri == f"snowflake://FORMULA1.ML.{MODEL}/V1"
     logged = fake.models[MODEL].store["V1"]
     assert logged.meta.model_type == "custom"  # ONE model: both fitted parts inside it

@@ -105,7 +105,7 @@ def test_the_custom_model_of_both_parts_packages_with_its_functions(fitted, part
     from snowflake.ml.model import custom_model
 
     from f1_kedro.contracts import PROBA_PREFIX
-    from f1_kedro.engines import snowflake_served_model as served
+    from f1_kedro.engines.snowflake import served_model as served
 
     assert served.PROBA_PREFIX == PROBA_PREFIX  # the served module cannot import the project
     context = custom_model.ModelContext(models={"preprocessing": parts[0], "classifier": parts[1]})

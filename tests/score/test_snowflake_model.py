@@ -25,7 +25,7 @@ import pandas as pd
 import pytest
 from snowflake.snowpark import DataFrame, Session
 
-from f1_kedro.engines.snowflake_registry import TAGS_METRIC, SnowflakeModelRegistry
+from f1_kedro.engines.snowflake.registry import TAGS_METRIC, SnowflakeModelRegistry
 from f1_kedro.registry import version_tags
 from tests.register.test_snowflake_registry import (
     PINS,
@@ -318,7 +318,7 @@ def test_explanations_run_the_versions_contributions_function(
 
 
 def test_the_explanations_copies_are_the_scoring_models_own() -> None:
-    from f1_kedro.engines import snowflake_served_model
+    from f1_kedro.engines.snowflake import served_model
     from tests.score.test_explanations_model import definitions
 
     scoring, explaining = (
@@ -327,7 +327,7 @@ def test_the_explanations_copies_are_the_scoring_models_own() -> None:
     )
     for name in SNOWFLAKE_COPIES:
         assert explaining[name] == scoring[name], f"{name} differs from predictions.py's"
-    assert _explanations_module().CONTRIBUTIONS == snowflake_served_model.CONTRIBUTIONS
+    assert _explanations_module().CONTRIBUTIONS == served_model.CONTRIBUTIONS
 
 
 def test_the_explanations_procedure_runs_the_scoring_runtime() -> None:

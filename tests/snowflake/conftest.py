@@ -19,7 +19,9 @@ import sqlglot
 from sqlglot import exp
 
 from bench.snowflake_emulator import swap_as_renames
-from f1_kedro.engines.snowflake import SnowflakeCredentials, SnowflakeWarehouse, SnowparkSessions
+from f1_kedro.engines.snowflake.credentials import SnowflakeCredentials
+from f1_kedro.engines.snowflake.session import SnowparkSessions
+from f1_kedro.engines.snowflake.warehouse import SnowflakeWarehouse
 
 SAMPLE_ROWS = 300
 

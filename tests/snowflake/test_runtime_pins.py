@@ -62,7 +62,7 @@ def test_scoring_procedure_runs_the_same_runtime() -> None:
 
 
 def test_register_logs_the_model_with_the_pins() -> None:
-    from f1_kedro.engines.snowflake_registry import SnowflakeRegistryDataset
+    from f1_kedro.engines.snowflake.registry import SnowflakeRegistryDataset
 
     entry = {k: v for k, v in _pins().items() if k != "type"}
     registry = SnowflakeRegistryDataset(**entry).load()

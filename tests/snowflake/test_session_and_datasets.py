@@ -75,7 +75,7 @@ def test_dbt_profile_reads_the_variables_snowpark_reads() -> None:
 
     import yaml
 
-    from f1_kedro.engines.snowflake import ENV_VARS
+    from f1_kedro.engines.snowflake.credentials import ENV_VARS
 
     profile = (Path(__file__).resolve().parents[2] / "dbt" / "profiles.yml").read_text()
     output = yaml.safe_load(profile)["f1_formula1"]["outputs"]["snowflake"]
@@ -95,11 +95,11 @@ def test_dbt_profile_reads_the_variables_snowpark_reads() -> None:
 
 def test_credentials_file_values_are_exported_for_dbt(monkeypatch: pytest.MonkeyPatch) -> None:
     """A key pair given only in the credentials file reaches dbt under the name it reads."""
-    from f1_kedro.engines.snowflake import _export_for_dbt
+    from f1_kedro.engines.snowflake.credentials import export_for_dbt
 
     environ = {k: v for k, v in os.environ.items() if not k.startswith("SNOWFLAKE_")}
     monkeypatch.setattr(os, "environ", environ)  # the export writes os.environ: keep it here
-    _export_for_dbt(
+    export_for_dbt(
         SnowflakeCredentials.from_sources({}, {"private_key_file": "/k.p8", "account": "a"})
     )
     assert os.environ["SNOWFLAKE_PRIVATE_KEY_FILE"] == "/k.p8"
@@ -252,11 +252,11 @@ def test_table_dataset_checks_a_table_dbt_built(local_session: Any) -> None:
 
 
 def test_table_dataset_uses_the_runs_session(local_session: Any, monkeypatch: Any) -> None:
-    from f1_kedro.engines import snowflake
+    from f1_kedro.engines.snowflake import datasets
 
     shared = SnowparkSessions()
     shared.use(local_session)
-    monkeypatch.setattr(snowflake, "SESSIONS", shared)
+    monkeypatch.setattr(datasets, "SESSIONS", shared)
     dataset = SnowflakeTableDataset(table="RAW.FORMULA1.STATUS")
     assert dataset.session is local_session
 

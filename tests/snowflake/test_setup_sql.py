@@ -12,7 +12,7 @@ import sqlglot
 import yaml
 from sqlglot import exp
 
-from f1_kedro.engines.snowflake import copy_into_sql, generated_sql, split_statements
+from f1_kedro.engines.snowflake.sql import copy_into_sql, generated_sql, split_statements
 from f1_kedro.ingest_spec import table_specs
 from tests.snowflake.conftest import SQL_DIR, EmulatedWarehouse
 
@@ -36,7 +36,7 @@ def test_generated_files_match_the_ingest_parameters() -> None:
     for name, text in generated.items():
         assert (SQL_DIR / name).read_text() == text, (
             f"sql/snowflake/{name} drifted from parameters_ingest.yml: "
-            "run `python -m f1_kedro.engines.snowflake`"
+            "run `python -m f1_kedro.engines.snowflake.sql`"
         )
 
 

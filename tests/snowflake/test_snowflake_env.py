@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-from f1_kedro.engines import snowflake
+from f1_kedro.engines.snowflake import credentials
+from f1_kedro.engines.snowflake import session as sessions
 
 SECRET = "Tr0ub4dor&3-not-a-real-password"
 
@@ -39,7 +40,7 @@ def test_catalog_resolves_every_dataset_without_credentials(project: Path, monke
     assert context.params["ingest"]["source_uri"] == "@RAW.FORMULA1.FORMULA1_STAGE"
     assert context.params["ingest"]["tables"]  # soft merge kept the base tables
     assert context.params["bootstrap"]["setup_sql"][0] == "01_databases_schemas.sql"
-    assert snowflake.SESSIONS._session is None  # resolving connected to nothing
+    assert sessions.SESSIONS._session is None  # resolving connected to nothing
 
 
 def _failed_snowflake_run(project: Path, pipelines: str, env: dict[str, str]) -> str:
@@ -82,13 +83,13 @@ def _closed_port() -> int:
 
 
 def _in_credentials_file(project: Path, env: dict[str, str], values: dict[str, Any]) -> None:
-    (project / snowflake.CREDENTIALS_FILE).write_text(
+    (project / credentials.CREDENTIALS_FILE).write_text(
         yaml.safe_dump({"snowflake": {**values, "login_timeout": 5}})
     )
 
 
 def _in_environment(project: Path, env: dict[str, str], values: dict[str, Any]) -> None:
-    env.update({snowflake.ENV_VARS[k]: str(v) for k, v in values.items()})
+    env.update({credentials.ENV_VARS[k]: str(v) for k, v in values.items()})
 
 
 @pytest.mark.parametrize("provide", [_in_credentials_file, _in_environment])

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from kedro.io import DatasetError
 
-from f1_kedro.engines.snowflake import SnowflakeStageDataset
+from f1_kedro.engines.snowflake.datasets import SnowflakeStageDataset
 
 # Datasets that hold nothing on local disk.
 IN_SNOWFLAKE = {

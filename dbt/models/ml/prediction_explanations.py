@@ -182,7 +182,7 @@ def explain_snowflake(
     return session.create_dataframe(top)
 
 
-# The served version's explaining function (f1_kedro.engines.snowflake_served_model; a test ties
+# The served version's explaining function (f1_kedro.engines.snowflake.served_model; a test ties
 # them) and the PREDICTIONS columns top_contributions copies.
 CONTRIBUTIONS = "contributions"
 SCORED_COLUMNS = ["MODEL_NAME", "MODEL_VERSION", "SCORED_AT", "PREDICTED_LABEL"]

@@ -519,7 +519,7 @@ def keep_forecasts_snowpark(table: Any, existing: Any) -> Any:
 
 
 # -- snowflake: in a stored procedure, the Snowflake Model Registry serves the version ----------
-# The key of a version's metadata holding its tags (f1_kedro.engines.snowflake_registry
+# The key of a version's metadata holding its tags (f1_kedro.engines.snowflake.registry
 # TAGS_METRIC; tests/score/test_snowflake_model.py ties them). snowflake-ml 2.6 has no
 # per-version tags, the metadata ("metrics") is a JSON dict.
 SNOWFLAKE_TAGS_METRIC = "version_tags"

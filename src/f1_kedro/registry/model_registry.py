@@ -1,6 +1,6 @@
 """What both registries store and agree on: the trained unit, version tags, the alias policy.
 
-`f1_kedro.engines.duckdb.mlflow_registry` (embedded) and `f1_kedro.engines.snowflake_registry`
+`f1_kedro.engines.duckdb.mlflow_registry` (embedded) and `f1_kedro.engines.snowflake.registry`
 (Snowflake) implement `f1_kedro.interfaces.ModelRegistry` and reach the node through the catalog
 entry `model_registry`. docs/contracts.md ("Registry") describes the same.
 
@@ -176,7 +176,7 @@ def version_manifest(
     }
 
 
-# Pre-issue-18 shape, still imported by engines/snowflake_registry.py until branch sf18 moves to
+# Pre-issue-18 shape, still imported by engines/snowflake/registry.py until branch sf18 moves to
 # the protocol above; removed then.
 @dataclass(frozen=True)
 class ModelArtifacts:

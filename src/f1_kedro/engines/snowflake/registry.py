@@ -2,7 +2,7 @@
 
 `SnowflakeModelRegistry` implements `f1_kedro.registry.ModelRegistry` (docs/contracts.md,
 "Registry"). A version `V<n>` is ONE logged model, `Registry.log_model` of the custom model in
-`snowflake_served_model` holding preprocessing and classifier (why not a snowflake-ml `Pipeline`:
+`served_model` holding preprocessing and classifier (why not a snowflake-ml `Pipeline`:
 that module's docstring); scoring calls `model_version.run(rows, function_name="predict_proba")`.
 The version's metadata (its "metrics", a JSON dict: snowflake-ml 2.6 has no per-version tags,
 `Model.set_tag` tags the whole model with a Snowflake TAG object) holds the registered metrics
@@ -10,14 +10,13 @@ and, under `version_tags`, the tags scoring reads. `log_model` writes that metad
 (registry/_manager/model_manager.py at 2.6.0), so a version without it is incomplete. The
 fitted model and a manifest are PUT (OVERWRITE = FALSE) under `@<db>.<schema>.<stage>/<model>/
 v<n>/` for audit; scoring never reads them. The default version is the served one (`champion`).
-The run's Snowpark session comes from `f1_kedro.engines.snowflake.SESSIONS`.
+The run's Snowpark session comes from `f1_kedro.engines.snowflake.session.SESSIONS`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import math
 import re
 import tempfile
 import warnings
@@ -25,9 +24,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from f1_kedro.datasets.resource import ResourceDataset
+from f1_kedro.engines.snowflake.packaging import (
+    custom_model_of,
+    forget_pickle_by_value,
+    sample_input,
+)
 from f1_kedro.identifiers import identifier
 from f1_kedro.registry import (
     Champion,
@@ -76,7 +78,7 @@ class SnowflakeModelRegistry:
     @property
     def session(self) -> Any:
         if self._session is None:
-            from f1_kedro.engines.snowflake import SESSIONS
+            from f1_kedro.engines.snowflake.session import SESSIONS
 
             self._session = SESSIONS.get()
         return self._session
@@ -143,7 +145,7 @@ class SnowflakeModelRegistry:
                 # the custom model's sample run warns on the sample's NULLs (imputed, expected)
                 warnings.filterwarnings("ignore", "Null value detected", UserWarning)
                 logged = self.registry.log_model(
-                    served_model(fitted),
+                    custom_model_of(fitted),
                     model_name=model_name,
                     version_name=f"V{version}",
                     comment=f"F1 race outcome: preprocessing + XGBoost, train run "
@@ -160,7 +162,7 @@ class SnowflakeModelRegistry:
             self._remove(location)
             raise
         finally:
-            _forget_pickle_by_value()
+            forget_pickle_by_value()
         return RegisteredVersion(
             model_name=model_name,
             version=version,
@@ -228,43 +230,6 @@ class SnowflakeModelRegistry:
             self.session.sql(f"REMOVE {location}/").collect()
         except Exception as err:  # cleanup must not hide the original error
             logger.warning("could not remove %s: %s", location, str(err)[:200])
-
-
-def served_model(fitted: Any) -> Any:
-    """The one object a version serves: a snowflake-ml custom model holding the fitted parts."""
-    from snowflake.ml.model import custom_model
-
-    from f1_kedro.engines import snowflake_served_model as served
-
-    models = fitted if isinstance(fitted, dict) else {served.PIPELINE: fitted}
-    return served.PipelineProbabilities(custom_model.ModelContext(models=dict(models)))
-
-
-def _forget_pickle_by_value() -> None:
-    """Undo the custom handler's process-wide `register_pickle_by_value` of the served module."""
-    import cloudpickle
-
-    from f1_kedro.engines import snowflake_served_model
-
-    if snowflake_served_model.__name__ in cloudpickle.list_registry_pickle_by_value():
-        cloudpickle.unregister_pickle_by_value(snowflake_served_model)
-
-
-def sample_input(trained: Trained) -> pd.DataFrame:
-    """Two rows of the model's input, for its signature: a category the encoder knows for text
-    columns (the fitted OneHotEncoder's `categories_`), 0.0 and NULL for numbers, so numbers are
-    typed DOUBLE and scoring may pass NULLs."""
-    fitted = fitted_model(trained)
-    steps = fitted["preprocessing"].steps if isinstance(fitted, dict) else fitted.steps[:-1]
-    categories: dict[str, Any] = {}
-    for _, step in steps:
-        categories.update(getattr(step, "categories_", None) or {})
-    return pd.DataFrame(
-        {
-            column: [str(categories[column][0])] * 2 if column in categories else [0.0, math.nan]
-            for column in trained["summary"]["input_columns"]
-        }
-    )
 
 
 def _numbers(metadata: dict[str, Any]) -> dict[str, float]:

@@ -52,7 +52,7 @@ def test_build_passes_seasons_and_model_name_to_dbt() -> None:
     built, monitoring, latest, explanations, report = build_predictions(
         dbt,
         {"model_name": "m1"},
-        {**PARAMS, "seasons": [2023], "vars": {"ml_stage_dir": "s"}},
+        {**PARAMS, "seasons": [2023], "vars": {"explanation_top_k": 3}},
         TRAIN,
     )
 
@@ -64,7 +64,7 @@ def test_build_passes_seasons_and_model_name_to_dbt() -> None:
         {
             "select": ["predictions"],
             "vars": {
-                "ml_stage_dir": "s",
+                "explanation_top_k": 3,
                 "score_races": [],
                 "score_seasons": [2023],
                 "registry_model_name": "m1",

@@ -37,10 +37,6 @@ from tests.register.test_snowflake_registry import (
 
 MODEL = "f1_race_outcome"
 ML = Path(__file__).resolve().parents[2] / "dbt" / "models" / "ml"
-SNOWFLAKE_COPIES = [
-    "SNOWFLAKE_TAGS_METRIC", "snowflake_registry", "served_snowflake_version",
-    "served_snowflake_tags", "version_number", "model_inputs_snowpark",
-]  # fmt: skip
 CONTEXT = ["RACE_ID", "DRIVER_ID", "SEASON", "ROUND", "DRIVER_REF", "CONSTRUCTOR_REF", "LABEL"]
 
 
@@ -101,7 +97,6 @@ class FakeDbt:
                 "engine": "snowflake",
                 "score_seasons": json.dumps(seasons),
                 "registry_model_name": MODEL,
-                "snowflake_ml_stage": "@FORMULA1.ML.ML_STAGE",
                 "snowflake_registry_database": "FORMULA1",
                 "snowflake_registry_schema": "ML",
             }
@@ -317,16 +312,10 @@ def test_explanations_run_the_versions_contributions_function(
     )
 
 
-def test_the_explanations_copies_are_the_scoring_models_own() -> None:
+def test_the_explanations_function_is_the_served_models() -> None:
+    """Explanations call what register logs (their copied loaders: test_explanations_model)."""
     from f1_kedro.engines import snowflake_served_model
-    from tests.score.test_explanations_model import definitions
 
-    scoring, explaining = (
-        definitions(ML / "predictions.py"),
-        definitions(ML / "prediction_explanations.py"),
-    )
-    for name in SNOWFLAKE_COPIES:
-        assert explaining[name] == scoring[name], f"{name} differs from predictions.py's"
     assert _explanations_module().CONTRIBUTIONS == snowflake_served_model.CONTRIBUTIONS
 
 

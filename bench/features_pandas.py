@@ -70,8 +70,10 @@ def build_features(
             how="left",
             on=["race_id", "constructor_id"],
         )
-        .merge(_driver_standings(raw), how="left", on=["previous_race_id", "driver_id"])
-        .merge(_constructor_standings(raw), how="left", on=["previous_race_id", "constructor_id"])
+        .merge(_standings(raw, "driver"), how="left", on=["previous_race_id", "driver_id"])
+        .merge(
+            _standings(raw, "constructor"), how="left", on=["previous_race_id", "constructor_id"]
+        )
         .merge(_circuit_overtaking(results, races), how="left", on="race_id")
         .merge(_sprint(raw), how="left", on=["race_id", "driver_id"])
     )
@@ -179,34 +181,16 @@ def _qualifying_gaps(raw: dict[str, pd.DataFrame]) -> pd.DataFrame:
     )
 
 
-def _driver_standings(raw: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Standings after each race, keyed by the race they are 'before' (the next one)."""
-    return raw["DRIVER_STANDINGS"].rename(
-        columns={
-            "RACEID": "previous_race_id",
-            "DRIVERID": "driver_id",
-            "POSITION": "driver_championship_position",
-            "POINTS": "driver_points",
-        }
-    )[["previous_race_id", "driver_id", "driver_championship_position", "driver_points"]]
-
-
-def _constructor_standings(raw: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    return raw["CONSTRUCTOR_STANDINGS"].rename(
-        columns={
-            "RACEID": "previous_race_id",
-            "CONSTRUCTORID": "constructor_id",
-            "POSITION": "constructor_championship_position",
-            "POINTS": "constructor_points",
-        }
-    )[
-        [
-            "previous_race_id",
-            "constructor_id",
-            "constructor_championship_position",
-            "constructor_points",
-        ]
-    ]
+def _standings(raw: dict[str, pd.DataFrame], who: str) -> pd.DataFrame:
+    """A driver's or constructor's standings after each race, keyed by the race they are 'before'
+    (the next one)."""
+    columns = {
+        "RACEID": "previous_race_id",
+        f"{who.upper()}ID": f"{who}_id",
+        "POSITION": f"{who}_championship_position",
+        "POINTS": f"{who}_points",
+    }
+    return raw[f"{who.upper()}_STANDINGS"].rename(columns=columns)[list(columns.values())]
 
 
 def _pit_stops(raw: dict[str, pd.DataFrame]) -> pd.DataFrame:

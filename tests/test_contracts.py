@@ -7,7 +7,6 @@ procedure that cannot import project code: both keep literal copies, read here f
 from __future__ import annotations
 
 import ast
-import importlib.util
 import re
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import pytest
 from f1_kedro import contracts
 from f1_kedro.pipelines.train import decision
 from f1_kedro.pipelines.train.modeling import KNOWN_FEATURES
+from tests import dbt_python_models
 
 ROOT = Path(__file__).resolve().parents[1]
 FEATURES_SQL = (ROOT / "dbt/models/ml/features.sql").read_text()
@@ -83,10 +83,7 @@ def test_known_features_are_the_feature_tables_columns() -> None:
 )  # fmt: skip
 def test_scoring_reads_the_decision_tag_as_train_applies_it(rule: dict[str, Any]) -> None:
     """predictions.py's decide / decision_weights are a copy of train's decision.apply / weights."""
-    spec = importlib.util.spec_from_file_location("predictions_model", PREDICTIONS_PY)
-    assert spec is not None and spec.loader is not None
-    scoring = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(scoring)
+    scoring = dbt_python_models.load("predictions")
     proba = np.random.default_rng(0).dirichlet(np.ones(len(contracts.CLASS_LABELS)), 200)
     try:
         trained = decision.apply(proba, rule)

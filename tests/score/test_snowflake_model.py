@@ -14,9 +14,7 @@ channel, the registry's SQL (SHOW VERSIONS, the model function running in a ware
 from __future__ import annotations
 
 import ast
-import importlib.util
 import json
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -27,6 +25,7 @@ from snowflake.snowpark import DataFrame, Session
 
 from f1_kedro.engines.snowflake_registry import TAGS_METRIC, SnowflakeModelRegistry
 from f1_kedro.registry import version_tags
+from tests.dbt_python_models import ML
 from tests.register.test_snowflake_registry import (
     PINS,
     PROBA,
@@ -36,7 +35,6 @@ from tests.register.test_snowflake_registry import (
 )
 
 MODEL = "f1_race_outcome"
-ML = Path(__file__).resolve().parents[2] / "dbt" / "models" / "ml"
 CONTEXT = ["RACE_ID", "DRIVER_ID", "SEASON", "ROUND", "DRIVER_REF", "CONSTRUCTOR_REF", "LABEL"]
 
 
@@ -266,16 +264,12 @@ def test_the_tags_key_is_the_register_engines(predictions_model: ModuleType) -> 
     assert predictions_model.SNOWFLAKE_TAGS_METRIC == TAGS_METRIC
 
 
-def _explanations_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("explain", ML / "prediction_explanations.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_explanations_run_the_versions_contributions_function(
-    predictions_model: ModuleType, session: Session, unit, monkeypatch
+    predictions_model: ModuleType,
+    explanations_model: ModuleType,
+    session: Session,
+    unit,
+    monkeypatch,
 ) -> None:
     import xgboost
 
@@ -283,7 +277,7 @@ def test_explanations_run_the_versions_contributions_function(
     predictions = session.create_dataframe(
         _score(predictions_model, session, serving, unit, [2020], monkeypatch)
     )
-    explanations = _explanations_module()
+    explanations = explanations_model
     monkeypatch.setattr(explanations, "snowflake_registry", lambda *args: serving)
     dbt = FakeDbt(session.create_dataframe(unit["table"]), [])
     dbt.config.values["explanation_top_k"] = 3
@@ -312,11 +306,11 @@ def test_explanations_run_the_versions_contributions_function(
     )
 
 
-def test_the_explanations_function_is_the_served_models() -> None:
+def test_the_explanations_function_is_the_served_models(explanations_model: ModuleType) -> None:
     """Explanations call what register logs (their copied loaders: test_explanations_model)."""
     from f1_kedro.engines import snowflake_served_model
 
-    assert _explanations_module().CONTRIBUTIONS == snowflake_served_model.CONTRIBUTIONS
+    assert explanations_model.CONTRIBUTIONS == snowflake_served_model.CONTRIBUTIONS
 
 
 def test_the_explanations_procedure_runs_the_scoring_runtime() -> None:

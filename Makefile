@@ -66,8 +66,9 @@ mlflow: install
 	  "'kedro run --pipelines train,register') first."; exit 1; }
 	PATH="$(CURDIR)/.venv/bin:$$PATH" $(KEDRO) mlflow ui
 
+## the benchmarks, a package run as modules: `python -m bench.<script>` (docs/benchmarks.md)
 bench: install
-	$(PY) bench/run.py
+	$(PY) -m bench.run
 
 ## ruff (lint, with RUF100, and format) over everything Python; `make test` runs it first, so CI fails
 ## on a lint error. The import layers (node code imports no engine) are tests/test_layers.py.

@@ -2,8 +2,8 @@
 
 At each size the raw tables are loaded once (bootstrap + ingest in a scratch project), then:
 (a) `dbt build --select +features` (models and their tests, dbt's start-up included),
-(b) the same models' compiled SQL run directly on DuckDB (bench/features_sql.py),
-(c) pandas from the raw tables (bench/features_pandas.py), written back as a table.
+(b) the same models' compiled SQL run directly on DuckDB (`python -m bench.features_sql`),
+(c) pandas from the raw tables (`python -m bench.features_pandas`), written back as a table.
 Each is a separate process, timed by wall clock with its peak memory; (b) and (c) also report
 their in-process time, which the ratios use. Then every feature value of (c) is checked against
 the table of (b) (itself dbt's SQL); any difference fails the benchmark, loudly.
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 from collections.abc import Sequence
@@ -21,13 +22,18 @@ from typing import Any
 
 import yaml
 
-from bench.features_pandas import KEYS, PANDAS_TABLE, connect_warehouse
+from bench.features_pandas import PANDAS_TABLE
 from bench.measure import measure, summarize
 from bench.project import ScratchProject
 from bench.report import Report
 from bench.scale import DEFAULT_DATA_DIR, PROJECT_ROOT, ensure_scaled
+from bench.warehouse import connect_warehouse
+from f1_kedro.contracts import KEYS
 
 SQL_TABLE = "FORMULA1.ML.FEATURES"
+# `python -m bench.<script>` in the scratch project (which has no bench/) runs this bench's code
+_PATH = [str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")]
+BENCH_ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, _PATH))}
 TOLERANCE = 1e-9  # relative, for floating-point features (sums in a different order)
 TARGET_FEATURES_100X_S = 60.0
 _NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL")
@@ -96,7 +102,7 @@ def _one_size(
         for name, command in _commands(project, dbt_vars, round_no).items():
             timings = project.logs / f"features_{factor}x_{round_no}_{name}.json"
             log = timings.with_suffix(".log")
-            run = measure([*command, *_timings_arg(name, timings)], project.root, log)
+            run = measure([*command, *_timings_arg(name, timings)], project.root, log, BENCH_ENV)
             runs[name].append(run)
             print(f"    {factor}x {name:<7}{run.seconds:8.2f} s {run.peak_rss_mib:7.0f} MiB")
             if not run.ok:
@@ -141,11 +147,11 @@ def _commands(project: ScratchProject, dbt_vars: dict[str, Any], round_no: int) 
             "--vars",
             json.dumps(dbt_vars),
         ],
-        "sql": [python, str(PROJECT_ROOT / "bench" / "features_sql.py"), "--project", "."],
+        "sql": [python, "-m", "bench.features_sql", "--project", "."],
         "pandas": [
             python,
-            str(PROJECT_ROOT / "bench" / "features_pandas.py"),
-            "build",
+            "-m",
+            "bench.features_pandas",
             "--warehouse",
             "data/warehouse",
             *pandas_args,
@@ -349,3 +355,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.results_dir is not None:
         report.print(f"results written to {report.save(args.results_dir)}")
     return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -5,8 +5,8 @@ written the way a data scientist would in a notebook: whole tables pulled into p
 merges, `groupby().shift()` and `groupby().rolling()`. It exists to measure the claim that the SQL
 is faster, and must give the same values (bench/features_compare.py checks every column).
 
-    python bench/features_pandas.py --scale 1,10,100     # the side-by-side: dbt, SQL, pandas
-    python bench/features_pandas.py build --warehouse DIR --timings OUT.json
+    python -m bench.features_pandas --warehouse DIR --timings OUT.json
+    python -m bench.features_compare --scale 1,10,100    # the side-by-side: dbt, SQL, pandas
 """
 
 from __future__ import annotations
@@ -15,18 +15,14 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 
+from bench.warehouse import connect_warehouse
 from f1_kedro import contracts
-
-if __package__ in (None, ""):  # run as a script: make `bench` importable from the project root
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 RAW_TABLES = (
     "RESULTS",
@@ -40,7 +36,7 @@ RAW_TABLES = (
     "SPRINT_RESULTS",
 )
 PANDAS_TABLE = "FORMULA1.ML.FEATURES_PANDAS"
-KEYS = list(contracts.KEYS)
+PODIUM = contracts.CLASS_POSITIONS[0]  # finishing positions of the podium class
 
 
 def load_raw_tables(warehouse_dir: Path, post_race: bool = False) -> dict[str, pd.DataFrame]:
@@ -74,8 +70,10 @@ def build_features(
             how="left",
             on=["race_id", "constructor_id"],
         )
-        .merge(_driver_standings(raw), how="left", on=["previous_race_id", "driver_id"])
-        .merge(_constructor_standings(raw), how="left", on=["previous_race_id", "constructor_id"])
+        .merge(_standings(raw, "driver"), how="left", on=["previous_race_id", "driver_id"])
+        .merge(
+            _standings(raw, "constructor"), how="left", on=["previous_race_id", "constructor_id"]
+        )
         .merge(_circuit_overtaking(results, races), how="left", on="race_id")
         .merge(_sprint(raw), how="left", on=["race_id", "driver_id"])
     )
@@ -126,7 +124,7 @@ def _best_car(results: pd.DataFrame) -> pd.DataFrame:
     """One row per race and driver: in a shared drive keep the driver's better-placed car."""
     ranked = results.sort_values(["race_id", "driver_id", "position_order", "result_id"])
     best = ranked.drop_duplicates(["race_id", "driver_id"], keep="first").copy()
-    best["is_podium"] = best["position"].between(1, 3).astype("int64")
+    best["is_podium"] = best["position"].between(*PODIUM).astype("int64")
     best["scored_points"] = (best["points"] > 0).astype("int64")
     return best
 
@@ -183,34 +181,16 @@ def _qualifying_gaps(raw: dict[str, pd.DataFrame]) -> pd.DataFrame:
     )
 
 
-def _driver_standings(raw: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Standings after each race, keyed by the race they are 'before' (the next one)."""
-    return raw["DRIVER_STANDINGS"].rename(
-        columns={
-            "RACEID": "previous_race_id",
-            "DRIVERID": "driver_id",
-            "POSITION": "driver_championship_position",
-            "POINTS": "driver_points",
-        }
-    )[["previous_race_id", "driver_id", "driver_championship_position", "driver_points"]]
-
-
-def _constructor_standings(raw: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    return raw["CONSTRUCTOR_STANDINGS"].rename(
-        columns={
-            "RACEID": "previous_race_id",
-            "CONSTRUCTORID": "constructor_id",
-            "POSITION": "constructor_championship_position",
-            "POINTS": "constructor_points",
-        }
-    )[
-        [
-            "previous_race_id",
-            "constructor_id",
-            "constructor_championship_position",
-            "constructor_points",
-        ]
-    ]
+def _standings(raw: dict[str, pd.DataFrame], who: str) -> pd.DataFrame:
+    """A driver's or constructor's standings after each race, keyed by the race they are 'before'
+    (the next one)."""
+    columns = {
+        "RACEID": "previous_race_id",
+        f"{who.upper()}ID": f"{who}_id",
+        "POSITION": f"{who}_championship_position",
+        "POINTS": f"{who}_points",
+    }
+    return raw[f"{who.upper()}_STANDINGS"].rename(columns=columns)[list(columns.values())]
 
 
 def _pit_stops(raw: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -263,7 +243,7 @@ def _driver_form(driver_results: pd.DataFrame, n: int) -> pd.DataFrame:
 def _constructor_form(results: pd.DataFrame, n: int) -> pd.DataFrame:
     """The constructor's form over its previous n races, per car (all its cars together)."""
     results = results.assign(
-        podium=results["position"].between(1, 3).astype("int64"),
+        podium=results["position"].between(*PODIUM).astype("int64"),
         start=results["grid"].replace(0, np.nan),
     )
     races = (
@@ -327,11 +307,19 @@ def _sprint(raw: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return sprint[["race_id", "driver_id", "sprint_position"]]
 
 
+def _label(position: pd.Series) -> np.ndarray:
+    """LABEL as the contract says: the class whose positions hold the finish, else the last."""
+    label = np.full(len(position), max(contracts.CLASS_LABELS), dtype="int64")
+    for k, (first, last) in contracts.CLASS_POSITIONS.items():
+        label[position.between(first, last).to_numpy()] = k
+    return label
+
+
 # -- the table ------------------------------------------------------------------------------------
 def _select(features: pd.DataFrame, post_race: bool) -> pd.DataFrame:
     """The contract's columns, names and order (dbt/models/ml/features.sql)."""
     position = features["position"]
-    label = np.where(position.between(1, 3), 0, np.where(position.between(4, 10), 1, 2))
+    label = _label(position)
     # a pit-lane start (grid 0) counts as the last slot, the field size
     field = features.groupby("race_id")["race_id"].transform("size")
     start = features["grid"].where(features["grid"] != 0, field)
@@ -399,37 +387,16 @@ def timed_build(warehouse_dir: Path, form_window: int, post_race: bool) -> dict[
     }
 
 
-@contextmanager
-def connect_warehouse(
-    warehouse_dir: Path, read_only: bool = False
-) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A DuckDB connection with the warehouse's RAW and FORMULA1 files attached; closed on exit."""
-    con = duckdb.connect(":memory:")
-    try:
-        mode = " (READ_ONLY)" if read_only else ""
-        for database in ("RAW", "FORMULA1"):
-            path = str(warehouse_dir / f"{database}.duckdb").replace("'", "''")
-            con.execute(f"ATTACH '{path}' AS {database}{mode}")
-        yield con
-    finally:
-        con.close()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["build"]:
-        parser = argparse.ArgumentParser(prog="features_pandas.py build")
-        parser.add_argument("--warehouse", type=Path, required=True)
-        parser.add_argument("--timings", type=Path, required=True)
-        parser.add_argument("--form-window", type=int, default=5)
-        parser.add_argument("--post-race", action="store_true")
-        args = parser.parse_args(argv[1:])
-        timings = timed_build(args.warehouse, args.form_window, args.post_race)
-        args.timings.write_text(json.dumps(timings))
-        return 0
-    from bench.features_compare import main as compare_main
-
-    return compare_main(argv)
+    parser = argparse.ArgumentParser(prog="python -m bench.features_pandas")
+    parser.add_argument("--warehouse", type=Path, required=True)
+    parser.add_argument("--timings", type=Path, required=True)
+    parser.add_argument("--form-window", type=int, default=5)
+    parser.add_argument("--post-race", action="store_true")
+    args = parser.parse_args(argv)
+    timings = timed_build(args.warehouse, args.form_window, args.post_race)
+    args.timings.write_text(json.dumps(timings))
+    return 0
 
 
 if __name__ == "__main__":

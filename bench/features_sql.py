@@ -4,7 +4,7 @@ Reads dbt/target/manifest.json after a `dbt build` (or `dbt compile`), takes the
 and every model it depends on, and runs their compiled SQL in dependency order, materialised as
 dbt did (view or table, in place of dbt's own objects). Tests are not run: this is the query cost.
 
-    python bench/features_sql.py --project DIR --timings OUT.json
+    python -m bench.features_sql --project DIR --timings OUT.json
 """
 
 from __future__ import annotations
@@ -18,10 +18,7 @@ from dataclasses import dataclass
 from graphlib import TopologicalSorter
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: make `bench` importable from the project root
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.features_pandas import connect_warehouse
+from bench.warehouse import connect_warehouse
 
 FEATURES_MODEL = "model.f1_formula1.features"
 

@@ -4,10 +4,10 @@ Every run is a fresh `kedro run` subprocess in a scratch copy of the project (yo
 touched), timed by wall clock, its peak memory read for the whole process tree. Stages are those
 the pipeline registry has today; the ones of the design that do not exist yet are named.
 
-    python bench/run.py             # `make bench`: stages + whole run on the real data (3 runs
+    python -m bench.run             # `make bench`: stages + whole run on the real data (3 runs
                                     # each), and the dbt / SQL / pandas features side by side
-    python bench/run.py --full      # the same at 1x, 10x and 100x (100x: one run each; ~30 min)
-    python bench/run.py --scale 1,10,100 --repeat 2 --features 1,10,100   # pick sizes yourself
+    python -m bench.run --full      # the same at 1x, 10x and 100x (100x: one run each; ~30 min)
+    python -m bench.run --scale 1,10,100 --repeat 2 --features 1,10,100   # pick sizes yourself
 
 Results: bench/results/<timestamp>.json (machine, versions, every number and printed line).
 """
@@ -19,9 +19,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-
-if __package__ in (None, ""):  # run as a script: make `bench` importable from the project root
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.measure import Measurement, measure, summarize
 from bench.project import ScratchProject, Stages

@@ -10,7 +10,7 @@ constructors, circuits and status are shared dimensions and are copied unchanged
 The work is one DuckDB `COPY (... CROSS JOIN range(k)) TO` per table: 100x (2.7M results, 11.6M
 laps) takes seconds, not minutes.
 
-    python bench/scale.py --factor 10 --out bench/.data/x10
+    python -m bench.scale --factor 10 --out bench/.data/x10
 """
 
 from __future__ import annotations

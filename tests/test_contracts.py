@@ -9,9 +9,15 @@ from __future__ import annotations
 import ast
 import re
 from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
 
 from f1_kedro import contracts
+from f1_kedro.pipelines.train import decision
 from f1_kedro.pipelines.train.modeling import KNOWN_FEATURES
+from tests import dbt_python_models
 
 ROOT = Path(__file__).resolve().parents[1]
 FEATURES_SQL = (ROOT / "dbt/models/ml/features.sql").read_text()
@@ -59,3 +65,31 @@ def test_known_features_are_the_feature_tables_columns() -> None:
     assert set(contracts.KEYS) | set(contracts.OUTCOME_COLUMNS) <= columns
     expected = columns - set(contracts.CONTEXT_COLUMNS) - set(contracts.OUTCOME_COLUMNS) - POST_RACE
     assert set(KNOWN_FEATURES) == expected
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"rule": "argmax"},
+        {"rule": "weighted_argmax", "class_weights": [1.3, 0.8, 1]},
+        {"rule": "weighted_argmax", "class_weights": [2, 2, 1]},
+        {"rule": "weighted_argmax", "class_weights": [1, 0, 1]},
+        {"rule": "weighted_argmax", "class_weights": [1, 1]},
+        {"rule": "weighted_argmax", "class_weights": [True, 1, 1]},
+        {"rule": "weighted_argmax"},
+        {"rule": "vote"},
+        {},
+    ],
+)  # fmt: skip
+def test_scoring_reads_the_decision_tag_as_train_applies_it(rule: dict[str, Any]) -> None:
+    """predictions.py's decide / decision_weights are a copy of train's decision.apply / weights."""
+    scoring = dbt_python_models.load("predictions")
+    proba = np.random.default_rng(0).dirichlet(np.ones(len(contracts.CLASS_LABELS)), 200)
+    try:
+        trained = decision.apply(proba, rule)
+    except ValueError:
+        with pytest.raises(scoring.ScoringError, match="decision tag"):
+            scoring.decide(proba, rule)
+        return
+    assert scoring.decision_weights(rule) == list(decision.weights(rule, proba.shape[1]))
+    np.testing.assert_array_equal(scoring.decide(proba, rule), trained)

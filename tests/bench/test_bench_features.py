@@ -15,10 +15,11 @@ import pytest
 import yaml
 
 from bench.features_compare import PANDAS_TABLE, check_same, feature_vars
-from bench.features_pandas import connect_warehouse, timed_build
+from bench.features_pandas import timed_build
 from bench.features_sql import feature_chain, run_chain
 from bench.project import ScratchProject
 from bench.scale import scale
+from bench.warehouse import connect_warehouse
 from f1_kedro.engines.duckdb import DuckDBWarehouse
 from f1_kedro.ingest_spec import table_specs
 from tests.support import write_subset

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from types import ModuleType
 
@@ -28,24 +27,10 @@ def test_no_registry_says_to_train_and_register(
     assert not (tmp_path / "mlflow.db").exists()  # and it did not create an empty one
 
 
-def test_stage_manifest_and_pipeline_errors_are_named(predictions_model: ModuleType) -> None:
-    """read_manifest / load_pipeline (the Snowflake stage path's) name what is wrong."""
-    read, load = predictions_model.read_manifest, predictions_model.load_pipeline
-    manifest = {"model_name": "m", "version": 2, "preprocessing_file": "p.joblib"}
-    with pytest.raises(predictions_model.ScoringError, match="at/manifest.json.*feature_columns"):
-        read(json.dumps({**manifest, "input_columns": []}).encode(), "at/manifest.json", "m", "2")
-    manifest.update(input_columns=[], feature_columns=[])
-    with pytest.raises(predictions_model.ScoringError, match="describes m v2"):
-        read(json.dumps(manifest).encode(), "x", "m", "3")
-    with pytest.raises(predictions_model.ScoringError, match="at/p.joblib could not"):
-        load(b"garbage", "at/p.joblib")
-
-
 def test_the_label_follows_the_decision_tag(predictions_model: ModuleType) -> None:
     decide = predictions_model.decide
     proba = np.array([[0.40, 0.35, 0.25], [0.30, 0.31, 0.39], [0.34, 0.33, 0.33]])
     assert list(decide(proba, {"rule": "argmax"})) == [0, 2, 0]
-    assert list(decide(proba, None)) == [0, 2, 0]
     weighted = {"rule": "weighted_argmax", "class_weights": [1.0, 1.3, 1.0]}
     assert list(decide(proba, weighted)) == [1, 1, 1]  # 0.455 > 0.40, 0.403 > 0.39, 0.429
     keys = pd.DataFrame({"RACE_ID": [1, 1, 1], "DRIVER_ID": [5, 6, 7]})
@@ -72,6 +57,7 @@ def test_served_tags_are_read_and_checked(predictions_model: ModuleType) -> None
         predictions_model.served_tags(swapped, "m", "3")
 
 
+ARGMAX = {"rule": "argmax"}
 BUILD_5 = "form_window=5;include_post_race_features=false"
 EXPECTED = {"build": BUILD_5, "vars": {"form_window": 5, "include_post_race_features": False}}
 
@@ -111,7 +97,7 @@ def test_predictions_frame_rows_sum_to_one(predictions_model: ModuleType) -> Non
     keys = pd.DataFrame({"RACE_ID": [1, 1], "DRIVER_ID": [5, 6]})
     proba = np.array([[0.2, 0.3, 0.5], [0.6, 0.2, 0.2]], dtype="float32")
 
-    frame = predictions_model.predictions_frame(keys, proba, "m", "3")
+    frame = predictions_model.predictions_frame(keys, proba, "m", "3", ARGMAX)
 
     assert list(frame.columns) == predictions_model.OUTPUT_COLUMNS
     sums = frame[predictions_model.PROBABILITY_COLUMNS].sum(axis=1)
@@ -171,7 +157,7 @@ def test_context_columns_and_label_name(predictions_model: ModuleType) -> None:
     rows = duckdb.connect().sql(FEATURES_SQL).filter("RACE_ID IN (1, 2)").df()
     keys = rows[["RACE_ID", "DRIVER_ID"]]
     proba = np.array([[0.6, 0.3, 0.1], [0.1, 0.3, 0.6], [0.2, 0.5, 0.3], [0.5, 0.3, 0.2]])
-    scored = predictions_model.predictions_frame(keys, proba, "m", "3")
+    scored = predictions_model.predictions_frame(keys, proba, "m", "3", ARGMAX)
 
     table = predictions_model.with_context(scored, rows)
 
@@ -195,7 +181,7 @@ def test_snowpark_selection_and_context_match_duckdb(predictions_model: ModuleTy
     assert seasons == [2024] and sorted(rows.to_pandas().RACE_ID) == [2, 2]
     scored = predictions_model.predictions_frame(
         local[local.RACE_ID == 2][["RACE_ID", "DRIVER_ID"]],
-        np.array([[0.2, 0.5, 0.3], [0.5, 0.3, 0.2]]), "m", "3",
+        np.array([[0.2, 0.5, 0.3], [0.5, 0.3, 0.2]]), "m", "3", ARGMAX,
     )  # fmt: skip
     scored = scored.drop(columns="SCORED_AT")  # local testing has no TIMESTAMP_NTZ from pandas
     table = predictions_model.with_context_snowpark(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import importlib.util
 from pathlib import Path
 from types import ModuleType
 
@@ -11,12 +10,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-ML = Path(__file__).resolve().parents[2] / "dbt" / "models" / "ml"
-COPIED = [
-    "ScoringError", "stage_error", "read_manifest", "load_pipeline", "load_mlflow_champion",
-    "ARTIFACTS_FOLDER", "relocated_artifacts",
-    "KEYS", "MANIFEST_FILE", "TRAIN_AND_REGISTER", "RUN_FIRST",
-]  # fmt: skip
+from tests.dbt_python_models import ML
+
+# Each model's own: the entry point and its output. Every other name both files define is a copy.
+OWN = {"model", "OUTPUT_COLUMNS"}
+# The loaders explanations need from predictions.py (one registry, one served version).
+LOADERS = {
+    "ScoringError", "KEYS", "TRAIN_AND_REGISTER", "RUN_FIRST",
+    "load_mlflow_champion", "ARTIFACTS_FOLDER", "relocated_artifacts",
+    "SNOWFLAKE_TAGS_METRIC", "snowflake_registry", "served_snowflake_version",
+    "served_snowflake_tags", "version_number", "model_inputs_snowpark",
+}  # fmt: skip
 
 
 def definitions(path: Path) -> dict[str, str]:
@@ -31,25 +35,19 @@ def definitions(path: Path) -> dict[str, str]:
     return found
 
 
-@pytest.fixture(scope="module")
-def explanations() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("explanations", ML / "prediction_explanations.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_loaders_are_the_scoring_models_own() -> None:
+def test_every_name_both_models_define_is_the_same_text() -> None:
+    """A dbt Python model cannot import another: explanations copies predictions.py's loaders."""
     scoring, explaining = (
         definitions(ML / "predictions.py"),
         definitions(ML / "prediction_explanations.py"),
     )
-    for name in COPIED:
+    copied = set(scoring) & set(explaining) - OWN
+    assert copied == LOADERS, "a copy was added or dropped: update LOADERS (and the docstrings)"
+    for name in sorted(copied):
         assert explaining[name] == scoring[name], f"{name} differs from predictions.py's"
 
 
-def test_top_contributions_of_the_predicted_class(explanations: ModuleType) -> None:
+def test_top_contributions_of_the_predicted_class(explanations_model: ModuleType) -> None:
     scored = pd.DataFrame(
         {"RACE_ID": [1, 1], "DRIVER_ID": [7, 8], "MODEL_NAME": "m", "MODEL_VERSION": "2",
          "SCORED_AT": pd.Timestamp("2026-11-28"), "PREDICTED_LABEL": [0, 2]}
@@ -60,9 +58,9 @@ def test_top_contributions_of_the_predicted_class(explanations: ModuleType) -> N
     contributions[1, 2] = [0.2, 0.05, -0.7]  # driver 8, class 2: TEAM_x, GRID
     contributions[1, 0] = [5.0, 5.0, 5.0]  # another class: ignored
 
-    frame = explanations.top_contributions(scored, values, contributions, top_k=2)
+    frame = explanations_model.top_contributions(scored, values, contributions, top_k=2)
 
-    assert list(frame.columns) == explanations.OUTPUT_COLUMNS
+    assert list(frame.columns) == explanations_model.OUTPUT_COLUMNS
     assert list(zip(frame.DRIVER_ID, frame.RANK, frame.FEATURE, strict=True)) == [
         (7, 1, "GRID"), (7, 2, "TEAM_x"), (8, 1, "TEAM_x"), (8, 2, "GRID"),
     ]  # fmt: skip

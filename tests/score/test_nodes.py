@@ -7,10 +7,11 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from f1_kedro.params import problems_of
+from f1_kedro.params_types import season_years
 from f1_kedro.pipeline_registry import register_pipelines
 from f1_kedro.pipelines.score.nodes import (
     build_predictions,
-    normalise_seasons,
     plot_monitoring,
     summarise_predictions,
 )
@@ -34,13 +35,16 @@ TRAIN = {"seasons": {"train": [2019, 2021], "validation": [2022, 2022], "test": 
     ],
 )
 def test_seasons_are_normalised(value: Any, expected: list[int]) -> None:
-    assert normalise_seasons(value) == expected
+    assert season_years(value) == expected
+    assert problems_of({"score": {**PARAMS, "seasons": value}}) == []
 
 
-@pytest.mark.parametrize("value", ["last", "2024-2022", [True], [20.5]])
-def test_bad_seasons_are_refused(value: Any) -> None:
-    with pytest.raises(ValueError, match="score.seasons"):
-        normalise_seasons(value)
+@pytest.mark.parametrize("value", ["last", "2024-2022", [True], [20.5], 1066, "2020-2200"])
+def test_bad_seasons_are_refused_naming_the_parameter(value: Any) -> None:
+    with pytest.raises(ValueError):
+        season_years(value)
+    problems = problems_of({"score": {**PARAMS, "seasons": value}})
+    assert len(problems) == 1 and problems[0].startswith("score.seasons: "), problems
 
 
 def test_build_passes_seasons_and_model_name_to_dbt() -> None:
@@ -48,7 +52,7 @@ def test_build_passes_seasons_and_model_name_to_dbt() -> None:
     built, monitoring, latest, explanations, report = build_predictions(
         dbt,
         {"model_name": "m1"},
-        {**PARAMS, "seasons": [2023], "vars": {"ml_stage_dir": "s"}},
+        {**PARAMS, "seasons": [2023], "vars": {"explanation_top_k": 3}},
         TRAIN,
     )
 
@@ -60,7 +64,7 @@ def test_build_passes_seasons_and_model_name_to_dbt() -> None:
         {
             "select": ["predictions"],
             "vars": {
-                "ml_stage_dir": "s",
+                "explanation_top_k": 3,
                 "score_races": [],
                 "score_seasons": [2023],
                 "registry_model_name": "m1",
@@ -98,8 +102,8 @@ def test_races_are_next_or_race_ids(races: Any, expected: Any) -> None:
         ({"races": "last"}, "score.races: 'last' is not 'next' or a race id"),
         ({"races": []}, "score.races: an empty list"),
         ({"races": "next", "seasons": [2023]}, "both set"),
-        ({"seasons": "2024-2022"}, "score.seasons"),
-        ({"season": [2023]}, "season\n  Extra inputs are not permitted"),
+        ({"seasons": "2024-2022"}, "score.seasons: '2024-2022' is not a year"),
+        ({"season": [2023]}, "score.season: unknown key"),
     ],
 )
 def test_bad_score_params_are_refused_before_dbt_runs(params: dict, message: str) -> None:

@@ -14,9 +14,7 @@ channel, the registry's SQL (SHOW VERSIONS, the model function running in a ware
 from __future__ import annotations
 
 import ast
-import importlib.util
 import json
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -27,6 +25,7 @@ from snowflake.snowpark import DataFrame, Session
 
 from f1_kedro.engines.snowflake.registry import TAGS_METRIC, SnowflakeModelRegistry
 from f1_kedro.registry import version_tags
+from tests.dbt_python_models import ML
 from tests.register.test_snowflake_registry import (
     PINS,
     PROBA,
@@ -36,11 +35,6 @@ from tests.register.test_snowflake_registry import (
 )
 
 MODEL = "f1_race_outcome"
-ML = Path(__file__).resolve().parents[2] / "dbt" / "models" / "ml"
-SNOWFLAKE_COPIES = [
-    "SNOWFLAKE_TAGS_METRIC", "snowflake_registry", "served_snowflake_version",
-    "served_snowflake_tags", "version_number", "model_inputs_snowpark",
-]  # fmt: skip
 CONTEXT = ["RACE_ID", "DRIVER_ID", "SEASON", "ROUND", "DRIVER_REF", "CONSTRUCTOR_REF", "LABEL"]
 
 
@@ -101,7 +95,6 @@ class FakeDbt:
                 "engine": "snowflake",
                 "score_seasons": json.dumps(seasons),
                 "registry_model_name": MODEL,
-                "snowflake_ml_stage": "@FORMULA1.ML.ML_STAGE",
                 "snowflake_registry_database": "FORMULA1",
                 "snowflake_registry_schema": "ML",
             }
@@ -271,16 +264,12 @@ def test_the_tags_key_is_the_register_engines(predictions_model: ModuleType) -> 
     assert predictions_model.SNOWFLAKE_TAGS_METRIC == TAGS_METRIC
 
 
-def _explanations_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("explain", ML / "prediction_explanations.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_explanations_run_the_versions_contributions_function(
-    predictions_model: ModuleType, session: Session, unit, monkeypatch
+    predictions_model: ModuleType,
+    explanations_model: ModuleType,
+    session: Session,
+    unit,
+    monkeypatch,
 ) -> None:
     import xgboost
 
@@ -288,7 +277,7 @@ def test_explanations_run_the_versions_contributions_function(
     predictions = session.create_dataframe(
         _score(predictions_model, session, serving, unit, [2020], monkeypatch)
     )
-    explanations = _explanations_module()
+    explanations = explanations_model
     monkeypatch.setattr(explanations, "snowflake_registry", lambda *args: serving)
     dbt = FakeDbt(session.create_dataframe(unit["table"]), [])
     dbt.config.values["explanation_top_k"] = 3
@@ -317,17 +306,11 @@ def test_explanations_run_the_versions_contributions_function(
     )
 
 
-def test_the_explanations_copies_are_the_scoring_models_own() -> None:
+def test_the_explanations_function_is_the_served_models(explanations_model: ModuleType) -> None:
+    """Explanations call what register logs (their copied loaders: test_explanations_model)."""
     from f1_kedro.engines.snowflake import served_model
-    from tests.score.test_explanations_model import definitions
 
-    scoring, explaining = (
-        definitions(ML / "predictions.py"),
-        definitions(ML / "prediction_explanations.py"),
-    )
-    for name in SNOWFLAKE_COPIES:
-        assert explaining[name] == scoring[name], f"{name} differs from predictions.py's"
-    assert _explanations_module().CONTRIBUTIONS == served_model.CONTRIBUTIONS
+    assert explanations_model.CONTRIBUTIONS == served_model.CONTRIBUTIONS
 
 
 def test_the_explanations_procedure_runs_the_scoring_runtime() -> None:

@@ -28,6 +28,26 @@ def test_the_projects_parameters_pass() -> None:
     assert problems_of(TRAIN) == []
 
 
+def test_a_season_range_is_a_pair_a_year_or_text() -> None:
+    """The one season grammar (f1_kedro.params_types), as score.seasons reads it."""
+    from f1_kedro.pipelines.train.modeling import season_range
+
+    written = {
+        "train": "2010-2021",
+        "validation": 2022,
+        "test": ["2023 2024"],
+        "backtest": "2016-2024",
+    }
+    assert problems_of(_with(lambda t: t.update(seasons=written))) == []
+    as_pairs = TRAIN["train"]["seasons"]
+    for name in written:
+        assert season_range({"seasons": written}, name) == tuple(as_pairs[name])
+    with pytest.raises(ValueError, match=r"train.seasons.test: \[2021, 2023, 2024\] is not"):
+        season_range({"seasons": {"test": [2021, 2023, 2024]}}, "test")
+    with pytest.raises(ValueError, match="train.seasons.test is empty: 2024 > 2023"):
+        season_range({"seasons": {"test": [2024, 2023]}}, "test")
+
+
 @pytest.mark.parametrize(
     ("change", "problem"),
     [
@@ -37,6 +57,9 @@ def test_the_projects_parameters_pass() -> None:
         (lambda t: t["seasons"].update(test=[2025, 2024]), "train.seasons: test is empty"),
         (lambda t: t["seasons"].update(validation=[2021, 2021]), "train.seasons: train <"),
         (lambda t: t["seasons"].update(backtest=[2011, 2024]), "train.seasons: backtest"),
+        (lambda t: t["seasons"].update(test="2023-2024-2025"), "train.seasons.test: '2023-2024-"),
+        (lambda t: t["seasons"].update(test=[2022, 2024, 2025]), "train.seasons.test: [2022, 2024"),
+        (lambda t: t["seasons"].update(train=[1900, 2015]), "train.seasons.train: '1900' is"),
         (lambda t: t.update(n_jobs=0), "train.n_jobs"),
         (lambda t: t.update(numeric_features=[]), "train.numeric_features"),
         (lambda t: t["baseline"].update(smoothing=-1), "train.baseline.smoothing"),

@@ -15,7 +15,6 @@ The loaders below are copies of predictions.py's (a dbt Python model cannot impo
 tests/score/test_explanations_model.py checks that the copies are identical.
 """
 
-import io
 import json
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,6 @@ import numpy as np
 import pandas as pd
 
 KEYS = ["RACE_ID", "DRIVER_ID"]
-MANIFEST_FILE = "manifest.json"
 TRAIN_AND_REGISTER = "`kedro run --pipeline=train` then `kedro run --pipeline=register`"
 RUN_FIRST = f"run {TRAIN_AND_REGISTER} first"
 OUTPUT_COLUMNS = [
@@ -56,8 +54,6 @@ def model(dbt: Any, session: Any) -> Any:
         "model_name": dbt.config.meta_get("registry_model_name"),
         "alias": dbt.config.meta_get("registry_alias"),
         "tracking_uri": dbt.config.meta_get("mlflow_tracking_uri"),
-        "stage_dir": dbt.config.meta_get("ml_stage_dir"),
-        "snowflake_stage": dbt.config.meta_get("snowflake_ml_stage"),
         "registry_database": dbt.config.meta_get("snowflake_registry_database"),
         "registry_schema": dbt.config.meta_get("snowflake_registry_schema"),
     }
@@ -71,6 +67,16 @@ def latest_run(predictions: pd.DataFrame) -> pd.DataFrame:
     if predictions.empty:
         raise ScoringError("FORMULA1.ML.PREDICTIONS is empty: run `kedro run --pipeline=score`")
     return predictions[predictions["SCORED_AT"] == predictions["SCORED_AT"].max()]
+
+
+def check_scored_by(scored: pd.DataFrame, version: str, model_name: str) -> None:
+    """The latest predictions come from the served version: the one explained."""
+    scored_by = sorted(set(scored["MODEL_VERSION"].astype(str)))
+    if scored_by != [version]:
+        raise ScoringError(
+            f"the latest predictions were made by version(s) {scored_by} of {model_name!r} but "
+            f"the served version is {version}: run `kedro run --pipeline=score` again"
+        )
 
 
 def top_contributions(
@@ -108,12 +114,7 @@ def explain_duckdb(predictions: Any, features: Any, settings: dict[str, Any]) ->
     model_name = settings["model_name"]
     served = load_mlflow_champion(settings["tracking_uri"], model_name, settings["alias"])
     version = served["version"]
-    scored_by = sorted(set(scored["MODEL_VERSION"].astype(str)))
-    if scored_by != [version]:
-        raise ScoringError(
-            f"the latest predictions were made by version(s) {scored_by} of {model_name!r} but "
-            f"the served version is {version}: run `kedro run --pipeline=score` again"
-        )
+    check_scored_by(scored, version, model_name)
     # the pyfunc's own fitted pipeline (f1_kedro.registry.pyfunc_model), opened up
     transformers, classifier = pipeline_parts(served["model"].unwrap_python_model().pipeline)
     transformed = rows[json.loads(served["tags"]["input_columns"])]
@@ -156,12 +157,7 @@ def explain_snowflake(
     model_version = served_snowflake_version(registry, model_name)
     version = version_number(model_version.version_name)
     local = scored.select(*KEYS, *SCORED_COLUMNS).to_pandas()
-    scored_by = sorted(set(local["MODEL_VERSION"].astype(str)))
-    if scored_by != [version]:
-        raise ScoringError(
-            f"the latest predictions were made by version(s) {scored_by} of {model_name!r} but "
-            f"the served version is {version}: run `kedro run --pipeline=score` again"
-        )
+    check_scored_by(local, version, model_name)
     tags = served_snowflake_tags(model_version, model_name)
     rows = features.join(scored.select(*KEYS), on=KEYS, how="inner")
     inputs = model_inputs_snowpark(rows, json.loads(tags["input_columns"]))
@@ -257,45 +253,7 @@ def as_seen(values: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
 
 # -- copies of predictions.py (checked identical by a test) ---------------------------------------
 class ScoringError(RuntimeError):
-    """The served model or its stage artefact cannot be used; the message says what to do."""
-
-
-def stage_error(location: str, err: BaseException) -> ScoringError:
-    return ScoringError(
-        f"stage artifact {location} could not be loaded ({type(err).__name__}: {err}); the "
-        f"served version's stage folder is missing or damaged: register a new version with "
-        f"{TRAIN_AND_REGISTER}"
-    )
-
-
-def read_manifest(content: bytes, location: str, model_name: str, version: str) -> dict[str, Any]:
-    """The stage manifest, checked to be complete and to belong to the served version."""
-    try:
-        manifest = json.loads(content)
-    except ValueError as err:
-        raise stage_error(location, err) from err
-    needed = {"model_name", "version", "preprocessing_file", "input_columns", "feature_columns"}
-    missing = sorted(needed - set(manifest if isinstance(manifest, dict) else {}))
-    if missing:
-        raise stage_error(location, KeyError(f"no {', '.join(missing)}"))
-    described = (manifest["model_name"], str(manifest["version"]))
-    if described != (model_name, version):
-        problem = ValueError(f"it describes {described[0]} v{described[1]}")
-        raise stage_error(location, problem)
-    return manifest
-
-
-def load_pipeline(content: bytes, location: str) -> Any:
-    """Unpickle the fitted preprocessing pipeline (joblib), naming the artefact if it fails."""
-    import joblib
-
-    try:
-        pipeline = joblib.load(io.BytesIO(content))
-    except Exception as err:
-        raise stage_error(location, err) from err
-    if not hasattr(pipeline, "transform"):
-        raise stage_error(location, TypeError(f"a {type(pipeline).__name__} has no transform()"))
-    return pipeline
+    """The served model or its inputs cannot be used; the message says what to do."""
 
 
 def load_mlflow_champion(tracking_uri: str, model_name: str, alias: str) -> dict[str, Any]:

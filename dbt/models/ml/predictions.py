@@ -23,7 +23,6 @@ puts code before this file's in the stored procedure (hence no `from __future__`
 writes only when this function returns, so a failed scoring leaves the previous predictions.
 """
 
-import io
 import json
 from datetime import datetime, timezone
 from pathlib import Path
@@ -58,7 +57,6 @@ TABLE_COLUMNS = [
     "SCORED_BEFORE_RESULT",
 ]
 NEXT = "next"
-MANIFEST_FILE = "manifest.json"
 TRAIN_AND_REGISTER = "`kedro run --pipeline=train` then `kedro run --pipeline=register`"
 RUN_FIRST = f"run {TRAIN_AND_REGISTER} first"
 # Version tags scoring reads, JSON each (f1_kedro.registry.model_registry; a test ties them).
@@ -66,7 +64,7 @@ SERVED_TAGS = ("input_columns", "class_labels", "decision", "features_build")
 
 
 class ScoringError(RuntimeError):
-    """The served model or its stage artefact cannot be used; the message says what to do."""
+    """The served model or its inputs cannot be used; the message says what to do."""
 
 
 def model(dbt: Any, session: Any) -> Any:
@@ -89,8 +87,6 @@ def model(dbt: Any, session: Any) -> Any:
         "model_name": dbt.config.meta_get("registry_model_name"),
         "alias": dbt.config.meta_get("registry_alias"),
         "tracking_uri": dbt.config.meta_get("mlflow_tracking_uri"),
-        "stage_dir": dbt.config.meta_get("ml_stage_dir"),
-        "snowflake_stage": dbt.config.meta_get("snowflake_ml_stage"),
         "registry_database": dbt.config.meta_get("snowflake_registry_database"),
         "registry_schema": dbt.config.meta_get("snowflake_registry_schema"),
     }
@@ -221,12 +217,10 @@ def served_tags(tags: dict[str, str], model_name: str, version: str) -> dict[str
     return decoded
 
 
-def decide(proba: np.ndarray, decision: dict[str, Any] | None) -> np.ndarray:
-    """The labels the version's `decision` tag picks: argmax(p_k * w_k); w = 1 for argmax.
-
-    Ties go to the lower class (numpy's argmax), as in the grid rule's podium-first order.
-    """
-    weights = np.asarray(decision_weights(decision or {"rule": "argmax"}), dtype="float64")
+def decide(proba: np.ndarray, decision: dict[str, Any]) -> np.ndarray:
+    """The labels the version's `decision` tag picks: argmax(p_k * w_k), ties to the lower class
+    (f1_kedro.pipelines.train.decision.apply; tests/test_contracts.py ties the two)."""
+    weights = np.asarray(decision_weights(decision), dtype="float64")
     return (proba * weights).argmax(axis=1).astype("int64")
 
 
@@ -264,45 +258,7 @@ def check_features_build(
         )
 
 
-def stage_error(location: str, err: BaseException) -> ScoringError:
-    return ScoringError(
-        f"stage artifact {location} could not be loaded ({type(err).__name__}: {err}); the "
-        f"served version's stage folder is missing or damaged: register a new version with "
-        f"{TRAIN_AND_REGISTER}"
-    )
-
-
-def read_manifest(content: bytes, location: str, model_name: str, version: str) -> dict[str, Any]:
-    """The stage manifest, checked to be complete and to belong to the served version."""
-    try:
-        manifest = json.loads(content)
-    except ValueError as err:
-        raise stage_error(location, err) from err
-    needed = {"model_name", "version", "preprocessing_file", "input_columns", "feature_columns"}
-    missing = sorted(needed - set(manifest if isinstance(manifest, dict) else {}))
-    if missing:
-        raise stage_error(location, KeyError(f"no {', '.join(missing)}"))
-    described = (manifest["model_name"], str(manifest["version"]))
-    if described != (model_name, version):
-        problem = ValueError(f"it describes {described[0]} v{described[1]}")
-        raise stage_error(location, problem)
-    return manifest
-
-
-def load_pipeline(content: bytes, location: str) -> Any:
-    """Unpickle the fitted preprocessing pipeline (joblib), naming the artefact if it fails."""
-    import joblib
-
-    try:
-        pipeline = joblib.load(io.BytesIO(content))
-    except Exception as err:
-        raise stage_error(location, err) from err
-    if not hasattr(pipeline, "transform"):
-        raise stage_error(location, TypeError(f"a {type(pipeline).__name__} has no transform()"))
-    return pipeline
-
-
-# -- duckdb: in process, MLflow registry and a stage folder --------------------------------------
+# -- duckdb: in process, the MLflow registry serves the version ---------------------------------
 def select_duckdb(features: Any, settings: dict[str, Any]) -> pd.DataFrame:
     """The feature rows to score (a DuckDB relation in, pandas out), before any model loads."""
     races = settings["races"]
@@ -452,10 +408,10 @@ def predictions_frame(
     probabilities: Any,
     model_name: str,
     version: str,
-    decision: dict[str, Any] | None = None,
+    decision: dict[str, Any],
 ) -> pd.DataFrame:
     """The output rows from keys and an (n, 3) array of class probabilities; the label by the
-    version's `decision` (argmax when None)."""
+    version's `decision`."""
     proba = pd.DataFrame(probabilities, columns=PROBABILITY_COLUMNS, index=keys.index)
     proba = proba.astype("float64")
     proba = proba.div(proba.sum(axis=1), axis=0)  # float32 model output: make rows sum to 1
@@ -631,13 +587,14 @@ def model_inputs_snowpark(rows: Any, columns: list[str]) -> Any:
 
 def decision_weights(decision: dict[str, Any]) -> list[float]:
     """The class weights of the version's `decision` tag: `argmax` (all 1), or
-    `weighted_argmax` with one positive `class_weights` entry per class."""
+    `weighted_argmax` with one positive `class_weights` entry per class (a copy of
+    f1_kedro.pipelines.train.decision.weights; tests/test_contracts.py ties the two)."""
     n = len(CLASS_LABELS)
     if decision.get("rule") == "argmax":
         return [1.0] * n
     weights = decision.get("class_weights") or []
     if decision.get("rule") == "weighted_argmax" and len(weights) == n:
-        if all(isinstance(w, (int, float)) and w > 0 for w in weights):
+        if all(isinstance(w, (int, float)) and not isinstance(w, bool) and w > 0 for w in weights):
             return [float(w) for w in weights]
     raise ScoringError(
         f"the served version's decision tag {decision!r} is not argmax or weighted_argmax "

@@ -10,6 +10,7 @@ import pandas as pd
 
 from f1_kedro.contracts import CLASS_LABELS, KEYS
 from f1_kedro.interfaces import DbtBuilder
+from f1_kedro.params_types import season_range
 from f1_kedro.tables import BuiltTable
 
 from .params import Params
@@ -18,32 +19,6 @@ from .plots import monitoring_figure
 logger = logging.getLogger(__name__)
 
 MAX_RACES_LOGGED = 5  # a season is 20+ races: the summary file lists them all, the log the first
-
-
-def normalise_seasons(value: Any) -> list[int]:
-    """`score.seasons` as a sorted list of years; [] lets the model score the latest season.
-
-    Accepts null, a year, a list of years, or text: "2023", "2022-2024", "2022 2024" (`kedro run
-    --params` splits on commas, so `[2022,2024]` cannot be typed there; `[2023]` can).
-    """
-    if value is None:
-        return []
-    items = value if isinstance(value, list | tuple) else [value]
-    seasons: set[int] = set()
-    for item in items:
-        if isinstance(item, bool) or not isinstance(item, int | str):
-            raise ValueError(f"score.seasons: {item!r} is not a year")
-        for token in str(item).replace(";", " ").split():
-            seasons.update(_years(token))
-    return sorted(seasons)
-
-
-def _years(token: str) -> range:
-    """A token, 2023 or 2022-2024, as the years it names."""
-    first, _, last = token.partition("-")
-    if not first.isdigit() or (last and not last.isdigit()) or int(last or first) < int(first):
-        raise ValueError(f"score.seasons: {token!r} is not a year or a range of years")
-    return range(int(first), int(last or first) + 1)
 
 
 def build_predictions(
@@ -62,7 +37,7 @@ def build_predictions(
     Monitoring compares inputs with the seasons the registered version was fit on (its
     `fit_seasons` tag); a version registered before that tag: train's first to validation's last.
     """
-    score = Params.model_validate(params)
+    score = Params.checked(params)
     dbt_vars = {
         **score.dbt_vars(registered_model["model_name"]),
         "monitoring_fit_seasons": _fit_seasons(registered_model, train_params),
@@ -80,7 +55,7 @@ def _fit_seasons(registered_model: dict[str, Any], train_params: dict[str, Any])
         first, last = json.loads(fit) if isinstance(fit, str) else fit
         return [int(first), int(last)]
     seasons = train_params["seasons"]
-    return [int(seasons["train"][0]), int(seasons["validation"][1])]
+    return [season_range(seasons["train"])[0], season_range(seasons["validation"])[1]]
 
 
 def plot_monitoring(monitoring: Any) -> Any:

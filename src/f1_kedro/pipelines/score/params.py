@@ -6,6 +6,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from f1_kedro.params import validate_params
+from f1_kedro.params_types import SeasonList
+
 NEXT = "next"
 
 
@@ -16,8 +19,8 @@ class Params(BaseModel):
 
     # "next" (the next race without results that has a grid), race ids, or null (use seasons)
     races: Literal["next"] | list[int] | None = None
-    # years; null with races null = the latest season with feature rows
-    seasons: list[int] = Field(default_factory=list)
+    # years (f1_kedro.params_types grammar); null with races null = the latest season with rows
+    seasons: SeasonList = Field(default_factory=list)
     select: list[str] = Field(min_length=1)
     vars: dict[str, Any] = Field(default_factory=dict)
     predictions_table: str
@@ -39,18 +42,11 @@ class Params(BaseModel):
             tokens = str(item).replace(";", " ").split() if isinstance(item, str) else [item]
             for token in tokens:
                 if isinstance(token, bool) or not str(token).isdigit():
-                    raise ValueError(f"score.races: {token!r} is not 'next' or a race id")
+                    raise ValueError(f"{token!r} is not 'next' or a race id")
                 ids.append(int(token))
         if not ids:
-            raise ValueError("score.races: an empty list; give 'next', race ids or null")
+            raise ValueError("an empty list; give 'next', race ids or null")
         return sorted(set(ids))
-
-    @field_validator("seasons", mode="before")
-    @classmethod
-    def _seasons(cls, value: Any) -> list[int]:
-        from .nodes import normalise_seasons  # one season grammar for the node and the params
-
-        return normalise_seasons(value)
 
     @model_validator(mode="after")
     def _one_selection(self) -> Params:
@@ -60,6 +56,12 @@ class Params(BaseModel):
                 "(e.g. --params=score.seasons=null,score.races=next)"
             )
         return self
+
+    @classmethod
+    def checked(cls, params: dict[str, Any]) -> Params:
+        """The validated parameters; else one `score.<key>: problem` line each, as the hook says."""
+        validate_params({"score": params})
+        return cls.model_validate(params)
 
     def dbt_vars(self, model_name: str) -> dict[str, Any]:
         """The dbt vars of the scoring run: the selection, the model name and the user's vars."""

@@ -14,13 +14,30 @@ import numpy as np
 ARGMAX: dict[str, Any] = {"rule": "argmax"}
 
 
+def weights(decision: dict[str, Any], classes: int) -> np.ndarray:
+    """The class weights `decision` multiplies the probabilities by: all 1 for argmax.
+
+    The one reading of the rule; dbt/models/ml/predictions.py (which cannot import it) keeps a
+    copy, `decision_weights`, that tests/test_contracts.py holds to the same answers.
+    """
+    rule = decision.get("rule")
+    if rule == "argmax":
+        return np.ones(classes)
+    if rule != "weighted_argmax":
+        raise ValueError(f"unknown decision rule {rule!r}")
+    w = decision.get("class_weights") or []
+    numbers = all(isinstance(x, int | float) and not isinstance(x, bool) and x > 0 for x in w)
+    if len(w) != classes or not numbers:
+        raise ValueError(f"decision {decision!r}: class_weights must be {classes} positive numbers")
+    return np.asarray(w, dtype=float)
+
+
 def apply(proba: np.ndarray, decision: dict[str, Any]) -> np.ndarray:
-    """The labels `decision` picks for each row of `proba` (n x classes)."""
-    if decision["rule"] == "argmax":
-        return proba.argmax(axis=1)
-    if decision["rule"] == "weighted_argmax":
-        return (proba * np.asarray(decision["class_weights"], dtype=float)).argmax(axis=1)
-    raise ValueError(f"unknown decision rule {decision['rule']!r}")
+    """The labels `decision` picks for each row of `proba` (n x classes): argmax(p_k * w_k).
+
+    Ties go to the lower class (numpy's argmax), as in the grid rule's podium-first order.
+    """
+    return (proba * weights(decision, proba.shape[1])).argmax(axis=1)
 
 
 def objective(y: np.ndarray, predicted: np.ndarray, name: str, classes: int) -> float:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from f1_kedro import params_types
 from f1_kedro.contracts import CLASS_LABELS, KEYS, PROBA_PREFIX
 
 __all__ = ["CLASS_LABELS", "KEYS", "KNOWN_FEATURES", "PROBA_PREFIX"]  # nodes read them as m.*
@@ -39,9 +40,10 @@ KNOWN_FEATURES = frozenset(
 def season_range(params: dict[str, Any], name: str) -> tuple[int, int]:
     """`params.seasons.<name>` as (first, last), checked to be a non-empty range."""
     value = params.get("seasons", {}).get(name)
-    if not isinstance(value, list | tuple) or len(value) != 2:
-        raise ValueError(f"train.seasons.{name} must be [first, last]; got {value!r}")
-    first, last = int(value[0]), int(value[1])
+    try:
+        first, last = params_types.season_range(value)
+    except ValueError as err:
+        raise ValueError(f"train.seasons.{name}: {err}") from err
     if first > last:
         raise ValueError(f"train.seasons.{name} is empty: {first} > {last}")
     return first, last

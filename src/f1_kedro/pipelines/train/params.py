@@ -12,51 +12,32 @@ from typing import Annotated, Literal
 from pydantic import Field, StrictInt, model_validator
 
 from f1_kedro.params import Schema
-from f1_kedro.params_types import NonEmptyText
+from f1_kedro.params_types import NonEmptyText, SeasonRange
 
-Season = Annotated[StrictInt, Field(ge=1950, le=2100)]
 Positive = Annotated[float, Field(gt=0)]
 AtLeastOne = Annotated[StrictInt, Field(ge=1)]
 
 
-class SeasonRange(Schema):
-    """`[first, last]`, inclusive."""
-
-    first: Season
-    last: Season
-
-
-def _range(value: object) -> object:
-    if isinstance(value, list | tuple) and len(value) == 2:
-        return {"first": value[0], "last": value[1]}
-    return value
-
-
 class Seasons(Schema):
+    """Each a range of seasons (f1_kedro.params_types grammar), in time order."""
+
     train: SeasonRange
     validation: SeasonRange
     test: SeasonRange
     backtest: SeasonRange
 
-    @model_validator(mode="before")
-    @classmethod
-    def _pairs(cls, data: object) -> object:
-        if isinstance(data, dict):
-            return {key: _range(value) for key, value in data.items()}
-        return data
-
     @model_validator(mode="after")
     def _in_time_order(self) -> Seasons:
         for name in ("train", "validation", "test", "backtest"):
-            r = getattr(self, name)
-            if r.first > r.last:
-                raise ValueError(f"{name} is empty: {r.first} > {r.last}")
-        if not self.train.last < self.validation.first <= self.validation.last < self.test.first:
+            first, last = getattr(self, name)
+            if first > last:
+                raise ValueError(f"{name} is empty: {first} > {last}")
+        if not self.train[1] < self.validation[0] <= self.validation[1] < self.test[0]:
             raise ValueError("train < validation < test, without overlap")
-        if self.backtest.first < self.train.first + 2:
+        if self.backtest[0] < self.train[0] + 2:
             raise ValueError(
-                f"backtest starts at {self.backtest.first}: it needs two seasons before it from "
-                f"train's first ({self.train.first}) to choose hyperparameters on"
+                f"backtest starts at {self.backtest[0]}: it needs two seasons before it from "
+                f"train's first ({self.train[0]}) to choose hyperparameters on"
             )
         return self
 

@@ -23,8 +23,8 @@ import duckdb
 import pandas as pd
 import yaml
 
+from f1_kedro.contracts import feature_columns
 from f1_kedro.pipelines.train import nodes
-from f1_kedro.pipelines.train.modeling import KNOWN_FEATURES
 
 ROOT = Path(__file__).resolve().parents[1]
 NOT_CANDIDATES = {"GRID", "DRIVER_REF", "CIRCUIT_REF"}  # the grid rule's input; identities
@@ -70,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     table, params = load()
     used = set(params["numeric_features"]) | set(params["categorical_features"])
-    candidates = [] if args.only else (args.features or sorted(KNOWN_FEATURES - NOT_CANDIDATES))
+    known = set(feature_columns(table.columns)) - NOT_CANDIDATES
+    candidates = [] if args.only else (args.features or sorted(known))
     results = {"as configured": run(table, params)}
     for feature in candidates:
         label, p = variant(params, feature)

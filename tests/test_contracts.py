@@ -13,17 +13,16 @@ from typing import Any
 
 import numpy as np
 import pytest
+import yaml
 
 from f1_kedro import contracts
 from f1_kedro.pipelines.train import decision
-from f1_kedro.pipelines.train.modeling import KNOWN_FEATURES
 from tests import dbt_python_models
+from tests.feature_columns import features_sql_columns
 
 ROOT = Path(__file__).resolve().parents[1]
 FEATURES_SQL = (ROOT / "dbt/models/ml/features.sql").read_text()
 PREDICTIONS_PY = ROOT / "dbt/models/ml/predictions.py"
-# Known only after the race: built only with the var include_post_race_features, never a feature.
-POST_RACE = {"PIT_STOPS_IN_RACE"}
 
 
 def _literals(path: Path) -> dict[str, object]:
@@ -40,12 +39,6 @@ def _literals(path: Path) -> dict[str, object]:
     return values
 
 
-def _features_columns() -> set[str]:
-    """The UPPER_SNAKE aliases that features.sql's final `features` CTE selects."""
-    body = FEATURES_SQL[FEATURES_SQL.index("features as (") :]
-    return set(re.findall(r"\bas ([A-Z][A-Z0-9_]*)\b", body))
-
-
 def test_scoring_model_keys_and_probability_columns() -> None:
     literals = _literals(PREDICTIONS_PY)
     assert literals["KEYS"] == list(contracts.KEYS)
@@ -60,11 +53,22 @@ def test_features_sql_labels_positions_as_the_contract_does() -> None:
     )
 
 
-def test_known_features_are_the_feature_tables_columns() -> None:
-    columns = _features_columns()
-    assert set(contracts.KEYS) | set(contracts.OUTCOME_COLUMNS) <= columns
-    expected = columns - set(contracts.CONTEXT_COLUMNS) - set(contracts.OUTCOME_COLUMNS) - POST_RACE
-    assert set(KNOWN_FEATURES) == expected
+def test_features_sql_holds_the_contracts_columns_and_the_configured_features() -> None:
+    """The model's features are FEATURES' columns less the contract's (contracts.feature_columns):
+    the configured ones are among them, and the post-race column only under its var."""
+    columns = features_sql_columns()
+    named = {*contracts.CONTEXT_COLUMNS, *contracts.OUTCOME_COLUMNS, *contracts.POST_RACE_COLUMNS}
+    assert named <= set(columns)
+    guarded = "".join(
+        re.findall(r"if var\('include_post_race_features'\) %\}(.*?)\{%", FEATURES_SQL, re.S)
+    )
+    for column in contracts.POST_RACE_COLUMNS:
+        assert f"as {column}" in guarded, f"{column} is built without its var"
+    train = yaml.safe_load((ROOT / "conf/base/parameters_train.yml").read_text())["train"]
+    configured = {*train["numeric_features"], *train["categorical_features"]}
+    features = contracts.feature_columns(columns)
+    assert configured <= set(features)
+    assert not named & set(features)
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,8 @@ they keep literal copies, and tests/test_contracts.py ties those copies to this 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 # One row of FORMULA1.ML.FEATURES (and of PREDICTIONS per model version) per race and driver.
 KEYS: tuple[str, ...] = ("RACE_ID", "DRIVER_ID")
 
@@ -22,7 +24,16 @@ OUTCOME_COLUMNS: tuple[str, ...] = ("FINISH_POSITION", LABEL)
 CONTEXT_COLUMNS: tuple[str, ...] = (
     *KEYS, "CONSTRUCTOR_ID", "CIRCUIT_ID", "SEASON", "ROUND", "RACE_DATE",
 )  # fmt: skip
+# Columns FEATURES holds only with the dbt var include_post_race_features: known after the race.
+POST_RACE_COLUMNS: tuple[str, ...] = ("PIT_STOPS_IN_RACE",)
 
 # Probability columns: what snowflake-ml's predict_proba writes, and what PREDICTIONS holds.
 PROBA_PREFIX = "PREDICT_PROBA_"
 PROBABILITY_COLUMNS: tuple[str, ...] = tuple(f"PROB_{n.upper()}" for n in CLASS_LABELS.values())
+
+
+def feature_columns(columns: Iterable[str]) -> list[str]:
+    """The columns of a FEATURES table a model may read: all but context, outcome and post-race
+    columns (so the feature list is the table's, never a copy of features.sql)."""
+    not_features = {*CONTEXT_COLUMNS, *OUTCOME_COLUMNS, *POST_RACE_COLUMNS}
+    return [column for column in columns if column not in not_features]

@@ -9,9 +9,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from f1_kedro.pipelines.train.modeling import KNOWN_FEATURES
+from f1_kedro.contracts import feature_columns
+from tests.feature_columns import features_sql_columns
 
 PROJECT_PARAMS = "conf/base/parameters_train.yml"
+FEATURES = feature_columns(features_sql_columns())  # the real table's feature columns
 
 
 def make_features(
@@ -27,7 +29,7 @@ def make_features(
             grid = rng.permutation(drivers) + 1
             finish = np.argsort(np.argsort(grid + rng.normal(0, 3, drivers))) + 1
             for d in range(drivers):
-                row: dict[str, Any] = {f: float(rng.normal()) for f in KNOWN_FEATURES}
+                row: dict[str, Any] = {f: float(rng.normal()) for f in FEATURES}
                 row.update(
                     RACE_ID=race_id, DRIVER_ID=d + 1, CONSTRUCTOR_ID=d // 2 + 1, CIRCUIT_ID=rnd,
                     # RACE_DATE as python dates (object dtype), as DuckDB hands it over

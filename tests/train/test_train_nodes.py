@@ -24,7 +24,10 @@ def _train(features: pd.DataFrame, params: dict[str, Any]) -> dict[str, Any]:
         ({"train": [2015, 2019], "validation": [2019, 2019], "test": [2020, 2020]}, "time order"),
         ({"train": [2015, 2018], "validation": [2019, 2019], "test": [2018, 2020]}, "time order"),
         ({"train": [2018, 2015], "validation": [2019, 2019], "test": [2020, 2020]}, "empty"),
-        ({"train": [2015, 2018], "validation": [2019], "test": [2020, 2020]}, r"\[first, last\]"),
+        (
+            {"train": [2015, 2018], "validation": [2019, 2021, 2022], "test": [2020, 2020]},
+            r"train.seasons.validation: .* is not \[first, last\]",
+        ),
     ],
 )
 def test_bad_seasons_fail_before_any_work(features, params, seasons, message):

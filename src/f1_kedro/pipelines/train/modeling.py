@@ -9,32 +9,16 @@ snowflake-ml and scikit-learn are imported by the functions that use them: `kedr
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from f1_kedro import params_types
+from f1_kedro import contracts, params_types
 from f1_kedro.contracts import CLASS_LABELS, KEYS, PROBA_PREFIX
 
-__all__ = ["CLASS_LABELS", "KEYS", "KNOWN_FEATURES", "PROBA_PREFIX"]  # nodes read them as m.*
-
-# Feature columns of FORMULA1.ML.FEATURES, all known before the race starts: features.sql's columns
-# minus f1_kedro.contracts' context and outcome columns (tests/test_contracts.py ties the two).
-KNOWN_FEATURES = frozenset(
-    {
-        "CIRCUIT_REF", "CONSTRUCTOR_REF", "DRIVER_REF", "GRID", "QUALIFYING_POSITION",
-        "DRIVER_AGE_YEARS", "DRIVER_AVG_FINISH_LAST_5", "DRIVER_DNF_RATE_LAST_5",
-        "DRIVER_PODIUM_RATE_LAST_5", "DRIVER_POINTS_RATE_LAST_5", "CONSTRUCTOR_AVG_FINISH_LAST_5",
-        "CONSTRUCTOR_DNF_RATE_LAST_5", "CONSTRUCTOR_PODIUM_RATE_LAST_5",
-        "DRIVER_CHAMPIONSHIP_POSITION_BEFORE", "DRIVER_POINTS_BEFORE",
-        "CONSTRUCTOR_CHAMPIONSHIP_POSITION_BEFORE", "CONSTRUCTOR_POINTS_BEFORE",
-        "DRIVER_RACES_BEFORE", "DRIVER_CIRCUIT_RACES_BEFORE", "DRIVER_CIRCUIT_AVG_FINISH_BEFORE",
-        "GRID_MINUS_QUALIFYING", "QUALIFYING_GAP_TO_POLE_PCT", "QUALIFYING_GAP_TO_TEAMMATE_PCT",
-        "DRIVER_AVG_POSITIONS_GAINED_LAST_5", "CONSTRUCTOR_AVG_GRID_SEASON_BEFORE",
-        "CIRCUIT_AVG_PLACES_MOVED_BEFORE", "SPRINT_POSITION",
-    }
-)  # fmt: skip
+__all__ = ["CLASS_LABELS", "KEYS", "PROBA_PREFIX"]  # nodes read them as m.*
 
 
 def season_range(params: dict[str, Any], name: str) -> tuple[int, int]:
@@ -49,8 +33,11 @@ def season_range(params: dict[str, Any], name: str) -> tuple[int, int]:
     return first, last
 
 
-def check_params(params: dict[str, Any]) -> None:
-    """Fail before any work: seasons not train < validation < test, or an unknown feature."""
+def check_params(params: dict[str, Any], columns: Iterable[str]) -> None:
+    """Fail before any work: seasons not train < validation < test, or an unknown feature.
+
+    The known features are the table's `columns` a model may read (f1_kedro.contracts).
+    """
     train, validation, test = (season_range(params, n) for n in ("train", "validation", "test"))
     if not train[1] < validation[0] <= validation[1] < test[0]:
         raise ValueError(
@@ -60,10 +47,12 @@ def check_params(params: dict[str, Any]) -> None:
     features = list(params.get("numeric_features", [])) + list(
         params.get("categorical_features", [])
     )
-    unknown = sorted(set(features) - KNOWN_FEATURES)
+    known = contracts.feature_columns(columns)
+    unknown = sorted(set(features) - set(known))
     if unknown:
         raise ValueError(
-            f"unknown feature(s) {unknown} in train parameters; known: {sorted(KNOWN_FEATURES)}"
+            f"unknown feature(s) {unknown} in train parameters, not feature columns of the "
+            f"model input table; known: {sorted(known)}"
         )
     if not params.get("numeric_features"):
         raise ValueError("train.numeric_features must name at least one feature")

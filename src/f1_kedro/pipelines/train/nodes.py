@@ -38,7 +38,7 @@ def select_rows(table: Any, params: dict[str, Any]) -> tuple[pd.DataFrame, Any]:
     Returns them as local pandas (the backtest's ~60 small fits) and as the engine's frame, from
     train's first season through the latest labelled one (what the served model learns from).
     """
-    m.check_params(params)
+    m.check_params(params, table.columns)
     first = m.season_range(params, "train")[0]
     rows = m.since(_model_rows(table, params), first)
     local = m.to_local(rows).sort_values([*m.KEYS]).reset_index(drop=True)

@@ -39,7 +39,7 @@ def test_seasons_are_normalised(value: Any, expected: list[int]) -> None:
     assert problems_of({"score": {**PARAMS, "seasons": value}}) == []
 
 
-@pytest.mark.parametrize("value", ["last", "2024-2022", [True], [20.5], 1066, "2020-2200"])
+@pytest.mark.parametrize("value", ["last", "2024-2022", [True], [20.5], "-2023", "2022-20x"])
 def test_bad_seasons_are_refused_naming_the_parameter(value: Any) -> None:
     with pytest.raises(ValueError):
         season_years(value)

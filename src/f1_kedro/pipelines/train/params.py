@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StrictInt, model_validator
 
 from f1_kedro.params import Schema
-from f1_kedro.params_types import NonEmptyText, SeasonRange
+from f1_kedro.params_types import FIRST_SEASON, LAST_SEASON, NonEmptyText, SeasonRange
 
 Positive = Annotated[float, Field(gt=0)]
 AtLeastOne = Annotated[StrictInt, Field(ge=1)]
@@ -32,6 +32,8 @@ class Seasons(Schema):
             first, last = getattr(self, name)
             if first > last:
                 raise ValueError(f"{name} is empty: {first} > {last}")
+            if first < FIRST_SEASON or last > LAST_SEASON:
+                raise ValueError(f"{name} {first}-{last} is outside {FIRST_SEASON}-{LAST_SEASON}")
         if not self.train[1] < self.validation[0] <= self.validation[1] < self.test[0]:
             raise ValueError("train < validation < test, without overlap")
         if self.backtest[0] < self.train[0] + 2:

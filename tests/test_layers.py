@@ -44,3 +44,36 @@ def test_pipeline_code_imports_no_engine(path: Path) -> None:
 def test_engines_import_no_pipeline(path: Path) -> None:
     upward = {name for name in imports(path) if name.startswith("f1_kedro.pipelines")}
     assert not upward, f"{path.relative_to(PROJECT_ROOT)} imports {sorted(upward)}"
+
+
+# The engine-free core: shared contracts, interfaces, dbt, the registry policy, generic datasets.
+ENGINE_FREE = [
+    PACKAGE / name
+    for name in (
+        "contracts.py", "interfaces.py", "dbt_project.py", "dbt_layers.py", "ingest_spec.py",
+        "identifiers.py", "tables.py", "table_ref.py", "params_types.py",
+    )
+] + modules(PACKAGE / "registry") + modules(PACKAGE / "datasets")  # fmt: skip
+
+
+@pytest.mark.parametrize("path", ENGINE_FREE, ids=lambda p: p.name)
+def test_engine_free_modules_import_no_engine(path: Path) -> None:
+    forbidden = {
+        name
+        for name in imports(path)
+        if any(name == bad or name.startswith(bad + ".") for bad in ENGINE_ONLY)
+    }
+    assert not forbidden, f"{path.relative_to(PROJECT_ROOT)} imports {sorted(forbidden)}"
+
+
+@pytest.mark.parametrize(
+    ("engine", "other"), [("duckdb", "snowflake"), ("snowflake", "duckdb")], ids=str
+)
+def test_one_engine_never_imports_the_other(engine: str, other: str) -> None:
+    bad = {
+        f"{path.name}: {name}"
+        for path in modules(PACKAGE / "engines" / engine)
+        for name in imports(path)
+        if name.startswith(f"f1_kedro.engines.{other}")
+    }
+    assert not bad, f"engines/{engine} imports engines/{other}: {sorted(bad)}"

@@ -17,9 +17,10 @@ from mlflow.tracking import MlflowClient
 from pydantic import ValidationError
 
 from f1_kedro.contracts import CLASS_LABELS, PROBA_PREFIX
+from f1_kedro.engines.duckdb import served_model
 from f1_kedro.pipelines.register.nodes import register_model
 from f1_kedro.pipelines.register.params import Params
-from f1_kedro.registry import RegistryError, TrainedUnitError, pyfunc_model, should_promote
+from f1_kedro.registry import RegistryError, TrainedUnitError, should_promote
 from tests.register.conftest import register_params
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,7 +87,7 @@ def test_scoring_by_the_contract_gives_the_pipelines_probabilities(
 
 
 def test_the_pyfunc_module_names_the_contracts_probability_prefix():
-    assert pyfunc_model.PROBA_PREFIX == PROBA_PREFIX
+    assert served_model.PROBA_PREFIX == PROBA_PREFIX
 
 
 def test_a_unit_from_two_train_runs_is_refused_before_any_write(

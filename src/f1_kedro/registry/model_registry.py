@@ -150,7 +150,7 @@ def should_promote(
 
 def fitted_model(trained: Trained) -> Any:
     """What a version serves: the whole pipeline, or {"preprocessing", "classifier"} in order
-    (f1_kedro.registry.pyfunc_model scores either)."""
+    (f1_kedro.engines.duckdb.served_model scores either)."""
     if trained.get("pipeline") is not None:
         return trained["pipeline"]
     return {"preprocessing": trained["preprocessing"], "classifier": trained["classifier"]}

@@ -13,6 +13,7 @@ the warehouse never imports MLflow.
 | `errors` | a warehouse file busy, missing, damaged or on a full disk: what to do |
 | `mlflow_registry` | `MlflowModelRegistry`: versions in MLflow, the champion alias; its dataset |
 | `mlflow_version` | what one version logs: input example, signature, parameters, requirements |
+| `served_model` | the MLflow pyfunc a version serves (stored by value: loads without f1_kedro) |
 | `mlflow_store` | re-base the sqlite store's artefact paths after the project moved |
 | `local_stage` | `LocalStage`: the folder standing for `@ML_STAGE`, write-once version folders |
 """

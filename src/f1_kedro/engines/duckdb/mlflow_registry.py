@@ -1,7 +1,7 @@
 """The embedded engine's model registry: MLflow (sqlite store) plus a folder standing for the stage.
 
 `MlflowModelRegistry` implements `f1_kedro.interfaces.ModelRegistry`. A version is ONE MLflow
-pyfunc model holding the whole fitted snowflake-ml pipeline (`f1_kedro.registry.pyfunc_model`),
+pyfunc model holding the whole fitted snowflake-ml pipeline (`served_model`),
 with an input example and signature, the train run's metrics and parameters (`mlflow_version`),
 and version tags scoring reads (docs/contracts.md, "Registry"). Its audit copy (pipeline +
 manifest) goes to `<stage_dir>/<stage>/<model_name>/v<version>/` (`local_stage`; written to a
@@ -32,12 +32,11 @@ from f1_kedro.registry import (
     Trained,
     fitted_model,
     pipeline_bytes,
-    pyfunc_model,
     version_manifest,
 )
 from f1_kedro.registry.model_registry import MANIFEST_FILE, PIPELINE_FILE, TAG_STAGE_LOCATION
 
-from . import mlflow_version
+from . import mlflow_version, served_model
 from .local_stage import LocalStage
 from .mlflow_store import rebase_artifact_paths
 from .mlflow_version import quiet_mlflow
@@ -114,7 +113,7 @@ class MlflowModelRegistry:
         self._drop_incomplete_versions(client, model_name)
         summary = trained["summary"]
         columns = list(summary["input_columns"])
-        wrapper = pyfunc_model.PipelineProbabilities(columns, len(summary["class_labels"]))
+        wrapper = served_model.PipelineProbabilities(columns, len(summary["class_labels"]))
         version: int | None = None
         path: Path | None = None  # the stage folder this call created, removed again on failure
         try:

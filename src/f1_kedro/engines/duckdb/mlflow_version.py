@@ -19,7 +19,9 @@ import pandas as pd
 from mlflow.models import infer_signature
 from mlflow.types.schema import AnyType, ColSpec, DataType, Schema
 
-from f1_kedro.registry import Trained, fitted_model, pyfunc_model
+from f1_kedro.registry import Trained, fitted_model
+
+from . import served_model
 
 
 def requirements() -> list[str]:
@@ -34,7 +36,7 @@ def log_pyfunc(wrapper: Any, pipeline_file: str, signature: Any, example: pd.Dat
     """mlflow.pyfunc.log_model (mlflow 3.17: `name`, `python_model`, `artifacts`, read in
     mlflow/pyfunc/__init__.py); the wrapper's module is pickled by value, so loading a version
     needs no f1_kedro (a copied project whose venv points at a deleted clone still scores)."""
-    cloudpickle.register_pickle_by_value(pyfunc_model)
+    cloudpickle.register_pickle_by_value(served_model)
     try:
         return mlflow.pyfunc.log_model(
             name="model",
@@ -45,7 +47,7 @@ def log_pyfunc(wrapper: Any, pipeline_file: str, signature: Any, example: pd.Dat
             pip_requirements=requirements(),  # MLflow's inference runs a slow subprocess
         )
     finally:
-        cloudpickle.unregister_pickle_by_value(pyfunc_model)
+        cloudpickle.unregister_pickle_by_value(served_model)
 
 
 @contextlib.contextmanager

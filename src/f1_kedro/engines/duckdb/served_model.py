@@ -1,4 +1,4 @@
-"""The MLflow pyfunc that serves one registered version: the whole fitted snowflake-ml pipeline.
+"""The MLflow pyfunc an embedded registry version serves: the whole fitted snowflake-ml pipeline.
 
 `to_sklearn()` was tried first (issue 18) and rejected: at snowflake-ml-python 2.6 a pipeline
 composed of fitted steps refuses to convert ("can not be converted to an sklearn pipeline"), and a

@@ -111,16 +111,18 @@ class RawSchemaLoad:
         self._execute(create_table_sql(spec, table))
         try:
             result = self._execute(copy_into_sql(spec, table, stage, self.file_format))
-        except Exception as err:
+            rows = sum(int(r[3] or 0) for r in result if len(r) > 3)
+            rejects = sum(int(r[5] or 0) for r in result if len(r) > 5)
+            if rows == 0:
+                raise IngestError(f"{uri}: no rows loaded (is the file missing or empty?)")
+            (counted,) = self._execute(f"SELECT count(*) FROM {table}")[0]
+            if int(counted) != rows:
+                raise IngestError(f"{uri}: COPY reported {rows} rows, {table} holds {counted}")
+            self._check_primary_key(spec, table, uri)
+        except IngestError:
+            raise
+        except Exception as err:  # the connector's message, scrubbed, under the file's name
             raise IngestError(f"{uri}: {first_lines(self._scrub(str(err)))}") from None
-        rows = sum(int(r[3] or 0) for r in result if len(r) > 3)
-        rejects = sum(int(r[5] or 0) for r in result if len(r) > 5)
-        if rows == 0:
-            raise IngestError(f"{uri}: no rows loaded (is the file missing or empty?)")
-        (counted,) = self._execute(f"SELECT count(*) FROM {table}")[0]
-        if int(counted) != rows:
-            raise IngestError(f"{uri}: COPY reported {rows} rows, {table} holds {counted}")
-        self._check_primary_key(spec, table, uri)
         return {"table": spec.target, "source": uri, "rows": rows, "rejects": rejects}
 
     def _check_primary_key(self, spec: TableSpec, table: str, uri: str) -> None:

@@ -122,53 +122,44 @@ def test_source_must_be_a_stage(emulated_warehouse: EmulatedWarehouse) -> None:
         emulated_warehouse.load_csv_table(spec, STAGE, {"anon": True})
 
 
-def test_a_missing_last_file_changes_no_table(
-    emulated_warehouse: EmulatedWarehouse,
-    snowpark_on_fakesnow: Any,
-    sample_stage_dir: Path,
-    tmp_path: Path,
-) -> None:
-    """Issue 15 item 3 on Snowflake: every file is loaded and checked before the first swap."""
-    specs = table_specs(INGEST)
-    _stage(snowpark_on_fakesnow, STAGE, sample_stage_dir)
-    emulated_warehouse.load_csv_tables(specs, STAGE, {})
-    before = {s.target: _count(snowpark_on_fakesnow, s.target) for s in specs}
-    partial = tmp_path / "partial"
-    shutil.copytree(sample_stage_dir, partial)
-    # the first file now holds 5 rows (a swap would show), the last one is missing
-    first = partial / f"{specs[0].name}.csv"
-    first.write_text("".join(first.read_text().splitlines(keepends=True)[:6]))
-    (partial / f"{specs[-1].name}.csv").unlink()
-    _stage(snowpark_on_fakesnow, "@LOADTEST.F1.PARTIAL_STAGE", partial)
-    with pytest.raises(IngestError, match=f"PARTIAL_STAGE/{specs[-1].name}.csv"):
-        emulated_warehouse.load_csv_tables(specs, "@LOADTEST.F1.PARTIAL_STAGE", {})
-    assert {s.target: _count(snowpark_on_fakesnow, s.target) for s in specs} == before
-    assert "F1__LOADING" not in _schemas(snowpark_on_fakesnow)
+def _missing_last(folder: Path, specs: list[Any]) -> str:
+    (folder / f"{specs[-1].name}.csv").unlink()
+    return specs[-1].name
 
 
-def test_a_bad_file_in_the_middle_stops_before_the_swap(
-    emulated_warehouse: EmulatedWarehouse,
-    snowpark_on_fakesnow: Any,
-    sample_stage_dir: Path,
-    tmp_path: Path,
-) -> None:
-    """The first file changed (a swap would show), a middle one bad: nothing is swapped in."""
-    specs = table_specs(INGEST)
-    _stage(snowpark_on_fakesnow, STAGE, sample_stage_dir)
-    emulated_warehouse.load_csv_tables(specs, STAGE, {})
-    before = {s.target: _count(snowpark_on_fakesnow, s.target) for s in specs}
-    bad = tmp_path / "bad"
-    shutil.copytree(sample_stage_dir, bad)
-    first = bad / f"{specs[0].name}.csv"
-    first.write_text("".join(first.read_text().splitlines(keepends=True)[:6]))
+def _bad_middle(folder: Path, specs: list[Any]) -> str:
     middle = specs[len(specs) // 2]
-    path = bad / f"{middle.name}.csv"
+    path = folder / f"{middle.name}.csv"
     lines = path.read_text().splitlines(keepends=True)
-    path.write_text("".join([*lines[:2], "not,a,row,of," + middle.name + "\n", *lines[2:]]))
-    _stage(snowpark_on_fakesnow, "@LOADTEST.F1.BAD_STAGE", bad)
+    path.write_text("".join([*lines[:2], f"not,a,row,of,{middle.name}\n", *lines[2:]]))
+    return middle.name
+
+
+@pytest.mark.parametrize(
+    "break_one", [_missing_last, _bad_middle], ids=["last-missing", "middle-bad"]
+)
+def test_a_missing_or_bad_file_stops_before_the_swap(
+    emulated_warehouse: EmulatedWarehouse,
+    snowpark_on_fakesnow: Any,
+    sample_stage_dir: Path,
+    tmp_path: Path,
+    break_one: Any,
+) -> None:
+    """Issue 15 item 3 on Snowflake: the first file changed (a swap would show), another one
+    missing or bad: no table changes, the loading schema is gone, the swap never ran."""
+    specs = table_specs(INGEST)
+    _stage(snowpark_on_fakesnow, STAGE, sample_stage_dir)
+    emulated_warehouse.load_csv_tables(specs, STAGE, {})
+    before = {s.target: _count(snowpark_on_fakesnow, s.target) for s in specs}
+    changed = tmp_path / "changed"
+    shutil.copytree(sample_stage_dir, changed)
+    first = changed / f"{specs[0].name}.csv"
+    first.write_text("".join(first.read_text().splitlines(keepends=True)[:6]))  # 5 rows
+    broken = break_one(changed, specs)
+    _stage(snowpark_on_fakesnow, "@LOADTEST.F1.CHANGED_STAGE", changed)
     emulated_warehouse.routes.clear()
-    with pytest.raises(IngestError, match=f"BAD_STAGE/{middle.name}.csv"):
-        emulated_warehouse.load_csv_tables(specs, "@LOADTEST.F1.BAD_STAGE", {})
+    with pytest.raises(IngestError, match=f"CHANGED_STAGE/{broken}.csv"):
+        emulated_warehouse.load_csv_tables(specs, "@LOADTEST.F1.CHANGED_STAGE", {})
     assert {s.target: _count(snowpark_on_fakesnow, s.target) for s in specs} == before
     paths = [r.path for r in emulated_warehouse.routes]
     assert CLONE_ROUTE in paths and SWAP_ROUTE not in paths

@@ -9,7 +9,9 @@ statement's route is appended to `--routes` (JSON lines) so a run shows what rea
 - no-op: CREATE WAREHOUSE, CREATE ROLE, GRANT, ALTER SESSION SET QUERY_TAG,
   SYSTEM$CANCEL_ALL_QUERIES (fakesnow has no such objects; tests/snowflake/test_setup_sql.py
   parses the DDL with sqlglot);
-- ALTER TABLE a SWAP WITH b: three RENAMEs in one DuckDB transaction (the same exchange);
+- CREATE SCHEMA a CLONE b, ALTER SCHEMA a SWAP WITH b (DuckDB cannot alter a schema): each
+  table copied or moved in one DuckDB transaction, then fakesnow's rows for the schemas' file
+  formats and stages copied or moved (a DuckDB transaction writes one database only);
 - CREATE FILE FORMAT ... ERROR_ON_COLUMN_COUNT_MISMATCH = FALSE: the option dropped (fakesnow
   lacks it; the mirror holds no short rows, and the row-count check would see a lost one);
 - CREATE STAGE ... URL = '<mirrored url>': the URL of the local mirror holding the same files;
@@ -23,12 +25,13 @@ Everything else runs on fakesnow as sent.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,19 +41,81 @@ NOOP = re.compile(
     re.I,
 )
 _NAME = r"[A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*){0,2}"
-SWAP = re.compile(rf"^\s*ALTER\s+TABLE\s+({_NAME})\s+SWAP\s+WITH\s+({_NAME})\s*;?\s*$", re.I)
+SCHEMA_CLONE = re.compile(rf"^\s*CREATE\s+SCHEMA\s+({_NAME})\s+CLONE\s+({_NAME})\s*;?\s*$", re.I)
+SCHEMA_SWAP = re.compile(
+    rf"^\s*ALTER\s+SCHEMA\s+({_NAME})\s+SWAP\s+WITH\s+({_NAME})\s*;?\s*$", re.I
+)
+CLONE_ROUTE = "fakesnow (rewritten: CREATE SCHEMA CLONE as table copies)"
+SWAP_ROUTE = "fakesnow (rewritten: ALTER SCHEMA SWAP as table moves, one transaction)"
+# fakesnow's own catalog of file formats and stages, one row per object with its schema's name
+_CATALOGS = (
+    "_fs_global._fs_information_schema._fs_file_formats",
+    "_fs_global._fs_information_schema._fs_stages",
+)
+Run = Callable[[str], list[Any]]
 
 
-def swap_as_renames(a: str, b: str) -> list[str]:
-    """`ALTER TABLE a SWAP WITH b` as fakesnow can run it: three RENAMEs in one transaction."""
-    tmp = f"{a}__SWAP"
-    return [
-        "BEGIN",
-        f"ALTER TABLE {a} RENAME TO {tmp}",
-        f"ALTER TABLE {b} RENAME TO {a}",
-        f"ALTER TABLE {tmp} RENAME TO {b}",
-        "COMMIT",
-    ]
+def clone_schema(run: Run, target: str, source: str) -> None:
+    """`CREATE SCHEMA target CLONE source` as fakesnow can run it: the tables copied in one
+    transaction, then the source's file formats and stages (Snowflake's clone copies both)."""
+    database, src = (p.upper() for p in source.split("."))
+    dst = target.split(".")[1].upper()
+    with _transaction(run):
+        run(f"CREATE SCHEMA {database}.{dst}")
+        for table in _tables(run, database, src):
+            run(f"CREATE TABLE {database}.{dst}.{table} AS SELECT * FROM {database}.{src}.{table}")
+    # DuckDB writes one attached database per transaction: fakesnow's catalog is another one
+    with _transaction(run):
+        for catalog in _CATALOGS:
+            where = f"WHERE database_name = '{database}' AND schema_name"
+            run(f"DELETE FROM {catalog} {where} = '{dst}'")
+            run(
+                f"INSERT INTO {catalog} SELECT * REPLACE ('{dst}' AS schema_name) "
+                f"FROM {catalog} {where} = '{src}'"
+            )
+
+
+def swap_schemas(run: Run, a: str, b: str) -> None:
+    """`ALTER SCHEMA a SWAP WITH b` as fakesnow can run it: every table moved a -> tmp, b -> a,
+    tmp -> b in one transaction (all or nothing), then the file formats' and stages' rows."""
+    database, first = (p.upper() for p in a.split("."))
+    second = b.split(".")[1].upper()
+    tmp = f"{first}__SWAP"
+    moves = ((first, tmp), (second, first), (tmp, second))
+    with _transaction(run):
+        run(f"CREATE SCHEMA {database}.{tmp}")
+        for src, dst in moves:
+            for table in _tables(run, database, src):
+                moved = f"{database}.{dst}.{table}"
+                run(f"CREATE TABLE {moved} AS SELECT * FROM {database}.{src}.{table}")
+                run(f"DROP TABLE {database}.{src}.{table}")
+        run(f"DROP SCHEMA {database}.{tmp}")
+    with _transaction(run):
+        for catalog in _CATALOGS:
+            for src, dst in moves:
+                run(
+                    f"UPDATE {catalog} SET schema_name = '{dst}' "
+                    f"WHERE database_name = '{database}' AND schema_name = '{src}'"
+                )
+
+
+@contextlib.contextmanager
+def _transaction(run: Run) -> Iterator[None]:
+    run("BEGIN")
+    try:
+        yield
+    except BaseException:
+        run("ROLLBACK")
+        raise
+    run("COMMIT")
+
+
+def _tables(run: Run, database: str, schema: str) -> list[str]:
+    rows = run(
+        f"SELECT table_name FROM {database}.INFORMATION_SCHEMA.TABLES "
+        f"WHERE table_schema = '{schema}' AND table_type = 'BASE TABLE' ORDER BY table_name"
+    )
+    return [row[0] for row in rows]
 
 
 RAGGED = re.compile(r"\s+ERROR_ON_COLUMN_COUNT_MISMATCH\s*=\s*FALSE", re.I)
@@ -110,11 +175,18 @@ def install(mirrors: dict[str, str], routes: Routes) -> None:
     original_execute = FakeSnowflakeCursor.execute
 
     def execute(self: Any, command: str, *args: Any, **kwargs: Any) -> Any:
-        if swap := SWAP.match(command):
-            for sql in swap_as_renames(swap.group(1), swap.group(2)):
-                original_execute(self, sql)
-            routes.add("fakesnow (rewritten: SWAP WITH as 3 RENAMEs)", command)
-            return self
+        def run(sql: str) -> list[Any]:
+            original_execute(self, sql)
+            return self.fetchall()
+
+        if clone := SCHEMA_CLONE.match(command):
+            clone_schema(run, clone.group(1), clone.group(2))
+            routes.add(CLONE_ROUTE, command)
+            return original_execute(self, "SELECT 'Statement executed successfully.'")
+        if swap := SCHEMA_SWAP.match(command):
+            swap_schemas(run, swap.group(1), swap.group(2))
+            routes.add(SWAP_ROUTE, command)
+            return original_execute(self, "SELECT 'Statement executed successfully.'")
         if get := GET.match(command):
             routes.add("emulator (GET served from fakesnow's stage folder)", command)
             return _get(self, original_execute, get.group(1), get.group(2), stage, exp)

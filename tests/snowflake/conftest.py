@@ -2,8 +2,9 @@
 holding a sample of the real CSVs, and the routing of statements the emulator lacks.
 
 fakesnow emulates tables, stages, file formats and COPY INTO on DuckDB; it has no warehouses,
-roles or grants, no `ALTER TABLE ... SWAP WITH` and no `ERROR_ON_COLUMN_COUNT_MISMATCH`. Those
-statements take another path here, and every test records which one, so the partition is visible.
+roles or grants, no schema CLONE or SWAP WITH (DuckDB cannot alter a schema) and no
+`ERROR_ON_COLUMN_COUNT_MISMATCH`. Those statements take another path here, and every test records
+which one, so the partition is visible.
 """
 
 from __future__ import annotations
@@ -18,7 +19,14 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from bench.snowflake_emulator import swap_as_renames
+from bench.snowflake_emulator import (
+    CLONE_ROUTE,
+    SCHEMA_CLONE,
+    SCHEMA_SWAP,
+    SWAP_ROUTE,
+    clone_schema,
+    swap_schemas,
+)
 from f1_kedro.engines.snowflake.credentials import SnowflakeCredentials
 from f1_kedro.engines.snowflake.session import SnowparkSessions
 from f1_kedro.engines.snowflake.warehouse import SnowflakeWarehouse
@@ -40,7 +48,6 @@ _PATTERNS = {
         rf"TO ROLE {_IDENT}$"
     ),
 }
-_SWAP = re.compile(rf"^ALTER TABLE ({_NAME}) SWAP WITH ({_NAME})$", re.I)
 _RAGGED = re.compile(r"\s+ERROR_ON_COLUMN_COUNT_MISMATCH = FALSE", re.I)
 
 
@@ -76,11 +83,13 @@ class EmulatedWarehouse(SnowflakeWarehouse):
                 return []
         if flat.upper().startswith(("CREATE ROLE", "GRANT")):
             raise AssertionError(f"no emulator path accepts: {flat}")
-        if swap := _SWAP.match(flat):
-            # Same effect as SWAP WITH, in one transaction: fakesnow has no SWAP.
-            for sql in swap_as_renames(swap.group(1), swap.group(3)):
-                super()._execute(sql)
-            self.routes.append(Route("fakesnow (rewritten: SWAP WITH as 3 RENAMEs)", flat))
+        if clone := SCHEMA_CLONE.match(flat):  # bench/snowflake_emulator.py's routes, here too
+            clone_schema(super()._execute, clone.group(1), clone.group(2))
+            self.routes.append(Route(CLONE_ROUTE, flat))
+            return []
+        if swap := SCHEMA_SWAP.match(flat):
+            swap_schemas(super()._execute, swap.group(1), swap.group(2))
+            self.routes.append(Route(SWAP_ROUTE, flat))
             return []
         if _RAGGED.search(statement):
             # CSV_FORMAT_RAGGED's option; the sample holds no ragged rows (they are next

@@ -117,7 +117,7 @@ def test_every_engine_statement_and_session_call_has_a_row() -> None:
     engine_rows = {k for k in keys if k.startswith(engine_forms)}
     engine_rows |= {k for k in keys if "…" in k}
     assert engine_rows - calls == set(), "rows for calls that are gone"
-    assert {"session.file.put_stream", "session.file.get_stream", "ALTER TABLE … SWAP WITH …"} <= (
+    assert {"session.file.put_stream", "session.file.get_stream", "ALTER SCHEMA … SWAP WITH …"} <= (
         calls
     )
 

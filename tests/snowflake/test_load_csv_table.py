@@ -1,5 +1,6 @@
-"""`SnowflakeWarehouse.load_csv_table` on fakesnow: COPY INTO a fresh table from a stage holding a
-sample of the real CSVs, then swap it in; a bad file leaves the previous table in place."""
+"""`SnowflakeWarehouse.load_csv_tables` on fakesnow: COPY INTO each table of a clone of the raw
+schema from a stage holding a sample of the real CSVs, then ONE schema swap; a bad or missing
+file leaves every table of the raw schema as it was (issue 15, item 3)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from typing import Any
 import pytest
 import yaml
 
+from bench.snowflake_emulator import CLONE_ROUTE, SWAP_ROUTE
+from f1_kedro.engines.snowflake.raw_load import schema_grants
+from f1_kedro.engines.snowflake.sql import split_statements
 from f1_kedro.ingest_spec import IngestError, table_specs
 from tests.snowflake.conftest import SQL_DIR, EmulatedWarehouse
 
@@ -22,11 +26,12 @@ INGEST = {
     "raw_schema": "F1",
 }
 STAGE = "@LOADTEST.F1.SAMPLE_STAGE"
+FILE_FORMAT = "LOADTEST.F1.CSV_FORMAT"
 
 
 @pytest.fixture
 def emulated_warehouse(snowpark_on_fakesnow: Any) -> EmulatedWarehouse:
-    return EmulatedWarehouse(snowpark_on_fakesnow, SQL_DIR, file_format="LOADTEST.F1.CSV_FORMAT")
+    return EmulatedWarehouse(snowpark_on_fakesnow, SQL_DIR, file_format=FILE_FORMAT)
 
 
 def _count(session: Any, table: str) -> int:
@@ -49,27 +54,34 @@ def _stage(session: Any, name: str, folder: Path) -> None:
     cursor.execute(f"CREATE OR REPLACE STAGE {name[1:]} URL = 'file://{folder}/'")
 
 
-def test_loads_all_14_tables_and_swaps_on_reload(
+def _schemas(session: Any) -> set[str]:
+    cursor = session.connection.cursor()
+    cursor.execute("SELECT schema_name FROM LOADTEST.INFORMATION_SCHEMA.SCHEMATA")
+    return {row[0] for row in cursor.fetchall()}
+
+
+def test_loads_all_14_tables_in_one_swap_and_reloads(
     emulated_warehouse: EmulatedWarehouse, snowpark_on_fakesnow: Any, sample_stage_dir: Path
 ) -> None:
     _stage(snowpark_on_fakesnow, STAGE, sample_stage_dir)
     specs = table_specs(INGEST)
-    # the second pass replaces existing tables (SWAP WITH, not RENAME); three keep it quick
-    for batch in (specs, [s for s in specs if s.name in ("races", "results", "status")]):
-        for spec in batch:
-            result = emulated_warehouse.load_csv_table(spec, STAGE, {})
-            rows = len((sample_stage_dir / f"{spec.name}.csv").read_text().splitlines()) - 1
-            assert result == {
-                "table": spec.target,
-                "source": f"{STAGE}/{spec.name}.csv",
-                "rows": rows,
-                "rejects": 0,
-            }
-            assert _count(snowpark_on_fakesnow, spec.target) == rows
-    print("\n" + emulated_warehouse.listing())
+    report = emulated_warehouse.load_csv_tables(specs, STAGE, {})
+    for spec in specs:
+        rows = len((sample_stage_dir / f"{spec.name}.csv").read_text().splitlines()) - 1
+        assert report[spec.name] == {
+            "table": spec.target,
+            "source": f"{STAGE}/{spec.name}.csv",
+            "rows": rows,
+            "rejects": 0,
+        }
+        assert _count(snowpark_on_fakesnow, spec.target) == rows
     paths = [r.path for r in emulated_warehouse.routes]
-    assert paths.count("fakesnow (rewritten: SWAP WITH as 3 RENAMEs)") >= 3
-    assert not emulated_warehouse.table_exists("LOADTEST.F1.RESULTS__LOADING")
+    assert (paths.count(CLONE_ROUTE), paths.count(SWAP_ROUTE)) == (1, 1)
+    # the stage and file formats of the swapped schema came along: a second load reads them
+    status = next(s for s in specs if s.name == "status")
+    assert emulated_warehouse.load_csv_table(status, STAGE)["rows"] == report["status"]["rows"]
+    print("\n" + emulated_warehouse.listing())
+    assert "F1__LOADING" not in _schemas(snowpark_on_fakesnow)
 
 
 @pytest.mark.parametrize(
@@ -99,7 +111,7 @@ def test_a_bad_file_keeps_the_previous_table(
         emulated_warehouse.load_csv_table(spec, "@LOADTEST.F1.BAD_STAGE")
     assert expected in str(error.value)
     assert _count(snowpark_on_fakesnow, spec.target) == before
-    assert not emulated_warehouse.table_exists("LOADTEST.F1.RESULTS__LOADING")
+    assert "F1__LOADING" not in _schemas(snowpark_on_fakesnow)
 
 
 def test_source_must_be_a_stage(emulated_warehouse: EmulatedWarehouse) -> None:
@@ -110,26 +122,133 @@ def test_source_must_be_a_stage(emulated_warehouse: EmulatedWarehouse) -> None:
         emulated_warehouse.load_csv_table(spec, STAGE, {"anon": True})
 
 
-def test_a_missing_last_file_changes_no_table(
+def _missing_last(folder: Path, specs: list[Any]) -> str:
+    (folder / f"{specs[-1].name}.csv").unlink()
+    return specs[-1].name
+
+
+def _bad_middle(folder: Path, specs: list[Any]) -> str:
+    middle = specs[len(specs) // 2]
+    path = folder / f"{middle.name}.csv"
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join([*lines[:2], f"not,a,row,of,{middle.name}\n", *lines[2:]]))
+    return middle.name
+
+
+@pytest.mark.parametrize(
+    "break_one", [_missing_last, _bad_middle], ids=["last-missing", "middle-bad"]
+)
+def test_a_missing_or_bad_file_stops_before_the_swap(
     emulated_warehouse: EmulatedWarehouse,
     snowpark_on_fakesnow: Any,
     sample_stage_dir: Path,
     tmp_path: Path,
+    break_one: Any,
 ) -> None:
-    """Issue 15 item 3 on Snowflake: every file is loaded and checked before the first swap."""
+    """Issue 15 item 3 on Snowflake: the first file changed (a swap would show), another one
+    missing or bad: no table changes, the loading schema is gone, the swap never ran."""
     specs = table_specs(INGEST)
     _stage(snowpark_on_fakesnow, STAGE, sample_stage_dir)
     emulated_warehouse.load_csv_tables(specs, STAGE, {})
     before = {s.target: _count(snowpark_on_fakesnow, s.target) for s in specs}
-    partial = tmp_path / "partial"
-    shutil.copytree(sample_stage_dir, partial)
-    # the first file now holds 5 rows (a swap would show), the last one is missing
-    first = partial / f"{specs[0].name}.csv"
-    first.write_text("".join(first.read_text().splitlines(keepends=True)[:6]))
-    (partial / f"{specs[-1].name}.csv").unlink()
-    _stage(snowpark_on_fakesnow, "@LOADTEST.F1.PARTIAL_STAGE", partial)
-    with pytest.raises(IngestError, match=f"PARTIAL_STAGE/{specs[-1].name}.csv"):
-        emulated_warehouse.load_csv_tables(specs, "@LOADTEST.F1.PARTIAL_STAGE", {})
+    changed = tmp_path / "changed"
+    shutil.copytree(sample_stage_dir, changed)
+    first = changed / f"{specs[0].name}.csv"
+    first.write_text("".join(first.read_text().splitlines(keepends=True)[:6]))  # 5 rows
+    broken = break_one(changed, specs)
+    _stage(snowpark_on_fakesnow, "@LOADTEST.F1.CHANGED_STAGE", changed)
+    emulated_warehouse.routes.clear()
+    with pytest.raises(IngestError, match=f"CHANGED_STAGE/{broken}.csv"):
+        emulated_warehouse.load_csv_tables(specs, "@LOADTEST.F1.CHANGED_STAGE", {})
     assert {s.target: _count(snowpark_on_fakesnow, s.target) for s in specs} == before
-    for spec in specs:
-        assert not emulated_warehouse.table_exists(f"LOADTEST.F1.{spec.name.upper()}__LOADING")
+    paths = [r.path for r in emulated_warehouse.routes]
+    assert CLONE_ROUTE in paths and SWAP_ROUTE not in paths
+    assert "F1__LOADING" not in _schemas(snowpark_on_fakesnow)
+
+
+def test_a_loading_schema_left_by_a_killed_run_is_dropped_first(
+    emulated_warehouse: EmulatedWarehouse,
+    snowpark_on_fakesnow: Any,
+    sample_stage_dir: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    status = next(s for s in table_specs(INGEST) if s.name == "status")
+    _stage(snowpark_on_fakesnow, STAGE, sample_stage_dir)
+    cursor = snowpark_on_fakesnow.connection.cursor()
+    cursor.execute("CREATE SCHEMA IF NOT EXISTS LOADTEST.F1__LOADING")
+    cursor.execute("CREATE TABLE LOADTEST.F1__LOADING.HALF_LOADED (A INTEGER)")
+    emulated_warehouse.load_csv_table(status, STAGE)
+    assert "dropping LOADTEST.F1__LOADING: a killed ingest left it" in caplog.text
+    assert "F1__LOADING" not in _schemas(snowpark_on_fakesnow)
+    assert not emulated_warehouse.table_exists("LOADTEST.F1.HALF_LOADED")
+
+
+def test_the_raw_schema_grants_are_the_setup_files_aimed_at_the_loading_schema() -> None:
+    """What the swap carries onto RAW.FORMULA1: 05_roles_grants.sql's grants on it, re-aimed."""
+    files = [split_statements(p.read_text()) for p in sorted(SQL_DIR.glob("*.sql"))]
+    grants = schema_grants(files, "RAW.FORMULA1", "RAW.FORMULA1__LOADING")
+    assert grants == [
+        "GRANT USAGE, CREATE TABLE ON SCHEMA RAW.FORMULA1__LOADING TO ROLE LOADER",
+        "GRANT USAGE ON FILE FORMAT RAW.FORMULA1__LOADING.CSV_FORMAT TO ROLE LOADER",
+        "GRANT USAGE ON STAGE RAW.FORMULA1__LOADING.FORMULA1_STAGE TO ROLE LOADER",
+        "GRANT SELECT, INSERT, TRUNCATE ON ALL TABLES IN SCHEMA RAW.FORMULA1__LOADING "
+        "TO ROLE LOADER",
+        "GRANT SELECT, INSERT, TRUNCATE ON FUTURE TABLES IN SCHEMA RAW.FORMULA1__LOADING "
+        "TO ROLE LOADER",
+        "GRANT USAGE ON SCHEMA RAW.FORMULA1__LOADING TO ROLE TRANSFORMER",
+        "GRANT SELECT ON ALL TABLES IN SCHEMA RAW.FORMULA1__LOADING TO ROLE TRANSFORMER",
+        "GRANT SELECT ON FUTURE TABLES IN SCHEMA RAW.FORMULA1__LOADING TO ROLE TRANSFORMER",
+    ]
+
+
+def test_the_grants_run_on_the_loading_schema_before_the_swap(
+    snowpark_on_fakesnow: Any, sample_stage_dir: Path, tmp_path: Path
+) -> None:
+    sql_dir = tmp_path / "sql"
+    sql_dir.mkdir()
+    (sql_dir / "05_roles_grants.sql").write_text(
+        "GRANT USAGE ON SCHEMA LOADTEST.F1 TO ROLE LOADER;\n"
+        "GRANT SELECT ON FUTURE TABLES IN SCHEMA LOADTEST.F1 TO ROLE TRANSFORMER;\n"
+        "GRANT USAGE ON SCHEMA LOADTEST.OTHER TO ROLE LOADER;\n"
+    )
+    warehouse = EmulatedWarehouse(snowpark_on_fakesnow, sql_dir, file_format=FILE_FORMAT)
+    _stage(snowpark_on_fakesnow, STAGE, sample_stage_dir)
+    warehouse.load_csv_table(next(s for s in table_specs(INGEST) if s.name == "status"), STAGE)
+    steps = [r.statement for r in warehouse.routes if r.path != "fakesnow"]
+    assert steps == [
+        "CREATE SCHEMA LOADTEST.F1__LOADING CLONE LOADTEST.F1",
+        "GRANT USAGE ON SCHEMA LOADTEST.F1__LOADING TO ROLE LOADER",
+        "GRANT SELECT ON FUTURE TABLES IN SCHEMA LOADTEST.F1__LOADING TO ROLE TRANSFORMER",
+        "ALTER SCHEMA LOADTEST.F1__LOADING SWAP WITH LOADTEST.F1",
+    ]
+
+
+class _SwapFails(EmulatedWarehouse):
+    """The connection lost at the swap: the statement fails (Snowflake ran it or not)."""
+
+    def _execute(self, statement: str) -> list[tuple[Any, ...]]:
+        if statement.startswith("ALTER SCHEMA"):
+            raise ConnectionError("lost the connection")
+        return super()._execute(statement)
+
+
+def test_a_failed_swap_leaves_every_table_old_and_no_loading_schema(
+    snowpark_on_fakesnow: Any, sample_stage_dir: Path, tmp_path: Path
+) -> None:
+    """Where 14 table SWAPs could stop halfway (14 commits), the one schema SWAP cannot."""
+    specs = table_specs(INGEST)
+    _stage(snowpark_on_fakesnow, STAGE, sample_stage_dir)
+    EmulatedWarehouse(snowpark_on_fakesnow, SQL_DIR, file_format=FILE_FORMAT).load_csv_tables(
+        specs, STAGE
+    )
+    before = {s.target: _count(snowpark_on_fakesnow, s.target) for s in specs}
+    short = tmp_path / "short"
+    short.mkdir()
+    for source in sample_stage_dir.glob("*.csv"):  # every file changed: any swap would show
+        (short / source.name).write_text("".join(source.read_text().splitlines(True)[:4]))
+    _stage(snowpark_on_fakesnow, "@LOADTEST.F1.SHORT_STAGE", short)
+    failing = _SwapFails(snowpark_on_fakesnow, SQL_DIR, file_format=FILE_FORMAT)
+    with pytest.raises(ConnectionError):
+        failing.load_csv_tables(specs, "@LOADTEST.F1.SHORT_STAGE")
+    assert {s.target: _count(snowpark_on_fakesnow, s.target) for s in specs} == before
+    assert "F1__LOADING" not in _schemas(snowpark_on_fakesnow)

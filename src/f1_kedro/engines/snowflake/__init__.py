@@ -5,6 +5,7 @@
 - `sql`: generated DDL and `COPY INTO`; `python -m f1_kedro.engines.snowflake.sql` writes
   sql/snowflake's generated files
 - `warehouse`: `SnowflakeWarehouse(Dataset)`: bootstrap runs sql/snowflake, ingest loads RAW
+- `raw_load`: ingest's all-or-nothing load: a clone of the raw schema, loaded, swapped in
 - `datasets`: `SnowflakeTableDataset` (Snowpark DataFrame), `SnowflakeStageDataset` (stage file)
 - `registry`, `packaging`, `served_model`: the Snowflake Model Registry (snowflake-ml)
 

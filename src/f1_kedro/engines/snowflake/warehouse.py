@@ -13,17 +13,11 @@ from typing import Any
 from snowflake.snowpark import Session
 
 from f1_kedro.datasets.resource import ResourceDataset
-from f1_kedro.engines.snowflake.credentials import first_lines
+from f1_kedro.engines.snowflake.raw_load import RawSchemaLoad
 from f1_kedro.engines.snowflake.session import SESSIONS, scrub_current
-from f1_kedro.engines.snowflake.sql import (
-    column_sql,
-    copy_into_sql,
-    create_table_sql,
-    split_statements,
-    stage_reference,
-)
+from f1_kedro.engines.snowflake.sql import split_statements, stage_reference
 from f1_kedro.identifiers import identifier, qualified
-from f1_kedro.ingest_spec import IngestError, TableSpec
+from f1_kedro.ingest_spec import TableSpec
 
 
 class SnowflakeWarehouse:
@@ -103,28 +97,18 @@ class SnowflakeWarehouse:
         source_uri: str,
         storage_options: Mapping[str, Any] | None = None,
     ) -> dict[str, dict[str, Any]]:
-        """All files first: each is COPYed into its __LOADING table and checked, and only when
-        every one is, the tables are swapped in. A missing or bad file drops every __LOADING
-        table and leaves every RAW table as it was (issue 15, item 3).
-
-        Snowflake commits each DDL statement on its own, so the 14 `SWAP WITH`s cannot share one
-        transaction: each is atomic, and a failure between two of them (a lost connection) could
-        still leave a mix. A schema-level `ALTER SCHEMA ... SWAP WITH` would close that window.
+        """COPY every `<table>.csv` of the stage `source_uri` (`@DATABASE.SCHEMA.STAGE`) into a
+        clone of the raw schema, check each, then swap the clone in by one statement
+        (`raw_load.RawSchemaLoad`): a missing or bad file leaves every RAW table as it was and
+        the error names the file (issue 15, item 3). `storage_options` belong to the stage
+        definition on Snowflake, so they must be empty here.
         """
-        staged: dict[str, dict[str, Any]] = {}
-        loading: dict[str, str] = {}
-        try:
-            for spec in specs:
-                staged[spec.name], loading[spec.name] = self._stage(
-                    spec, source_uri, storage_options
-                )
-        except BaseException:
-            for table in loading.values():
-                self._execute(f"DROP TABLE IF EXISTS {table}")
-            raise
-        for spec in specs:
-            self._swap_in(loading[spec.name], spec.target)
-        return staged
+        if storage_options:
+            raise ValueError(
+                "on Snowflake the stage holds the storage settings: storage_options must be empty"
+            )
+        load = RawSchemaLoad(self._execute, self.sql_dir, self.file_format, self._scrub)
+        return load.load(specs, source_uri)
 
     def load_csv_table(
         self,
@@ -132,66 +116,8 @@ class SnowflakeWarehouse:
         source_uri: str,
         storage_options: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """COPY one file from the stage into a fresh table, then swap it in for `spec.target`.
-
-        `source_uri` is a stage, `@DATABASE.SCHEMA.STAGE`; its files are `<table>.csv`. The old
-        table stays untouched until the new one is loaded and checked; on failure the half-loaded
-        table is dropped and the error names the file. `storage_options` belong to the stage
-        definition on Snowflake, so they must be empty here.
-        """
-        result, loading = self._stage(spec, source_uri, storage_options)
-        self._swap_in(loading, spec.target)
-        return result
-
-    def _stage(
-        self, spec: TableSpec, source_uri: str, storage_options: Mapping[str, Any] | None
-    ) -> tuple[dict[str, Any], str]:
-        """COPY one file into a fresh __LOADING table and check it; returns the report and it."""
-        if storage_options:
-            raise ValueError(
-                "on Snowflake the stage holds the storage settings: storage_options must be empty"
-            )
-        stage = stage_reference(source_uri)
-        uri = f"{stage}/{spec.name}.csv"
-        loading = qualified(spec.database, spec.schema, f"{spec.name.upper()}__LOADING")
-        self._execute(f"DROP TABLE IF EXISTS {loading}")
-        self._execute(create_table_sql(spec, loading))
-        try:
-            result = self._execute(copy_into_sql(spec, loading, stage, self.file_format))
-            rows = sum(int(r[3] or 0) for r in result if len(r) > 3)
-            rejects = sum(int(r[5] or 0) for r in result if len(r) > 5)
-            if rows == 0:
-                raise IngestError(f"{uri}: no rows loaded (is the file missing or empty?)")
-            self._check_primary_key(spec, loading, uri)
-        except IngestError:
-            self._execute(f"DROP TABLE IF EXISTS {loading}")
-            raise
-        except Exception as err:
-            self._execute(f"DROP TABLE IF EXISTS {loading}")
-            raise IngestError(f"{uri}: {first_lines(self._scrub(str(err)))}") from None
-        return {"table": spec.target, "source": uri, "rows": rows, "rejects": rejects}, loading
-
-    def _swap_in(self, loading: str, target: str) -> None:
-        # SWAP WITH is atomic and keeps the target's grants; it needs the target to exist.
-        if self.table_exists(target):
-            self._execute(f"ALTER TABLE {loading} SWAP WITH {target}")
-            self._execute(f"DROP TABLE {loading}")  # now the previous data
-        else:
-            self._execute(f"ALTER TABLE {loading} RENAME TO {target}")
-
-    def _check_primary_key(self, spec: TableSpec, table: str, uri: str) -> None:
-        if not spec.primary_key:
-            return
-        key = ", ".join(column_sql(c) for c in spec.primary_key)
-        duplicate = self._execute(
-            f"SELECT {key}, count(*) FROM {table} GROUP BY {key} HAVING count(*) > 1 LIMIT 1"
-        )
-        if duplicate:
-            values = dict(zip(spec.primary_key, duplicate[0][:-1], strict=True))
-            raise IngestError(
-                f"{uri}: duplicate primary key {values} ({duplicate[0][-1]} rows) in column(s) "
-                f"{', '.join(spec.primary_key)}"
-            )
+        """Load one file (see `load_csv_tables`): the schema's other tables are kept as they are."""
+        return self.load_csv_tables([spec], source_uri, storage_options)[spec.name]
 
     def table_exists(self, table: str) -> bool:
         database, schema, name = (identifier(p, "table") for p in table.split("."))

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from f1_kedro.identifiers import identifier, qualified
+
+if TYPE_CHECKING:
+    from f1_kedro.interfaces import CsvLoader
 
 # The column types both engines know; a type is pasted into CREATE TABLE / CAST, so it is checked.
 COLUMN_TYPES = frozenset(
     {"INTEGER", "DOUBLE", "VARCHAR", "DATE", "TIME", "BOOLEAN", "BIGINT", "TIMESTAMP"}
 )
+
+
+def column_type(name: str) -> str:
+    """`name` as the SQL type an engine pastes into CAST or CREATE TABLE; refuses any other."""
+    if not isinstance(name, str) or name.upper() not in COLUMN_TYPES:
+        raise ValueError(f"unknown column type {name!r}; use one of {sorted(COLUMN_TYPES)}")
+    return name.upper()
 
 
 class IngestError(RuntimeError):
@@ -91,3 +101,16 @@ def header_mapping(spec: TableSpec, header: list[str], uri: str) -> dict[str, st
     if duplicated:
         raise IngestError(f"{uri}: line 1 (header) repeats column(s) {', '.join(duplicated)}")
     return {name: spec.columns[name] for name in stripped if name in spec.columns}
+
+
+class LoadsOneTable:
+    """Gives a warehouse `load_csv_table`: one table is the all-or-nothing load of a list of one."""
+
+    def load_csv_table(
+        self: CsvLoader,
+        spec: TableSpec,
+        source_uri: str,
+        storage_options: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Load one CSV into `spec.target` (tests and notebooks load one table at a time)."""
+        return self.load_csv_tables([spec], source_uri, storage_options)[spec.name]

@@ -132,3 +132,13 @@ def test_model_name_that_would_leave_the_stage_folder_is_refused(tmp_path: Path)
         stage.write("../../escaped", 1, {"manifest.json": b"{}"})
     assert not (tmp_path / "escaped").exists()
     assert not list(tmp_path.rglob("manifest.json"))
+
+
+def test_a_column_type_is_one_both_engines_know_or_refused() -> None:
+    from f1_kedro.ingest_spec import COLUMN_TYPES, column_type
+
+    assert column_type("integer") == "INTEGER"
+    assert {column_type(t) for t in COLUMN_TYPES} == COLUMN_TYPES
+    for bad in ("VARCHAR); DROP TABLE RAW.FORMULA1.STATUS; --", "TEXT", 3):
+        with pytest.raises(ValueError, match="unknown column type"):
+            column_type(bad)

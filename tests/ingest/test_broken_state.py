@@ -3,6 +3,8 @@ item 6): a damaged or missing warehouse file, an unsupported source scheme, spac
 
 from __future__ import annotations
 
+import errno
+import sqlite3
 from pathlib import Path
 
 import pandas as pd
@@ -10,6 +12,7 @@ import pytest
 import yaml
 
 from f1_kedro.engines.duckdb import DuckDBTableDataset, DuckDBWarehouse, WarehouseFileError
+from f1_kedro.engines.duckdb.errors import is_disk_full
 from f1_kedro.ingest_spec import IngestError, table_specs
 from tests.support import PROJECT_ROOT
 
@@ -140,6 +143,32 @@ def test_a_full_disk_during_ingest_names_the_file_and_changes_no_table(
         tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         rows = con.execute("SELECT count(*) FROM RAW.FORMULA1.STATUS").fetchone()[0]
     assert (tables, rows) == ({"STATUS"}, 2)
+
+
+@pytest.mark.parametrize(
+    ("error", "full"),
+    [
+        (OSError(errno.ENOSPC, "No space left on device"), True),
+        (OSError(errno.EFBIG, "File too large"), True),
+        (OSError(errno.ENOENT, "No such file or directory"), False),
+        (RuntimeError('Could not write file "x.duckdb": Disk quota exceeded'), True),
+        (RuntimeError("disk full"), False),  # words the OS never uses
+    ],
+)
+def test_a_full_disk_is_recognised_as_the_os_or_duckdb_reports_it(
+    error: BaseException, full: bool
+) -> None:
+    assert is_disk_full(error) is full
+
+
+def test_a_full_disk_is_recognised_inside_the_error_mlflow_wraps_it_in() -> None:
+    try:
+        try:
+            raise sqlite3.OperationalError("database or disk is full")
+        except sqlite3.OperationalError as cause:
+            raise RuntimeError("(sqlite3.OperationalError) while logging the model") from cause
+    except RuntimeError as wrapped:
+        assert is_disk_full(wrapped)
 
 
 def test_the_dbt_project_on_duckdb_refuses_a_missing_warehouse_file(

@@ -163,6 +163,14 @@ def pipeline_bytes(pipeline: Any) -> bytes:
     return buffer.getvalue()
 
 
+def stage_files(
+    model_name: str, version: int, model_uri: str, tags: Mapping[str, str], pipeline: bytes
+) -> dict[str, bytes]:
+    """A version's audit copy on the stage: the fitted pipeline (joblib) and its manifest (JSON)."""
+    manifest = version_manifest(model_name, version, model_uri, tags)
+    return {PIPELINE_FILE: pipeline, MANIFEST_FILE: json.dumps(manifest, indent=2).encode()}
+
+
 def version_manifest(
     model_name: str, version: int, model_uri: str, tags: Mapping[str, str]
 ) -> dict[str, Any]:

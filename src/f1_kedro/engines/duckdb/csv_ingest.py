@@ -20,12 +20,11 @@ import duckdb
 import fsspec
 
 from f1_kedro.identifiers import identifier
-from f1_kedro.ingest_spec import IngestError, TableSpec, header_mapping
+from f1_kedro.ingest_spec import IngestError, TableSpec, column_type, header_mapping
 
 from .csv_diagnostics import column_hint, lines_with_key
 from .errors import WarehouseFileError, first_lines, is_disk_full, write_error
 
-_TYPES = {"INTEGER", "DOUBLE", "VARCHAR", "DATE", "TIME", "BOOLEAN", "BIGINT", "TIMESTAMP"}
 # Source URI schemes this engine reads ("" is a local path); fsspec would try any other and fail
 # late with a network error (ftp:// gave a bare socket.gaierror).
 _SOURCE_SCHEMES = ("", "file", "s3", "http", "https")
@@ -85,7 +84,7 @@ def stage_csv(
         )
         relation.create_view("__ingest_source")
         select = ", ".join(
-            f'"{in_file[name]}"::{_type(t)} AS {identifier(name.upper(), "column")}'
+            f'"{in_file[name]}"::{column_type(t)} AS {identifier(name.upper(), "column")}'
             for name, t in spec.columns.items()
         )
         table = staged(spec)
@@ -177,12 +176,6 @@ def _read_header(path: str, uri: str) -> list[str]:
 def _is_local(fs: fsspec.AbstractFileSystem) -> bool:
     protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
     return protocol in ("file", "local")
-
-
-def _type(name: str) -> str:
-    if name.upper() not in _TYPES:
-        raise ValueError(f"unknown column type {name!r}; use one of {sorted(_TYPES)}")
-    return name.upper()
 
 
 def _check_primary_key(

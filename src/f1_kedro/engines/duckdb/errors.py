@@ -1,4 +1,4 @@
-"""What the embedded warehouse says when a file is busy, missing, damaged or cannot be written."""
+"""Errors of the embedded engine: a warehouse file busy, missing or damaged; a full disk."""
 
 from __future__ import annotations
 
@@ -9,8 +9,13 @@ from pathlib import Path
 from kedro.io import DatasetError
 
 REBUILD = "`kedro run` (everything), or `kedro run --pipelines=bootstrap,ingest,features`"
-# A full disk, a quota, a file-size limit: the OS's words for "this file cannot grow".
-_NO_SPACE = ("No space left on device", "Disk quota exceeded", "File too large")
+# A full disk, a quota, a file-size limit: the OS's and SQLite's words for "this cannot grow".
+_NO_SPACE = (
+    "No space left on device",
+    "Disk quota exceeded",
+    "File too large",
+    "database or disk is full",  # sqlite3.OperationalError, wrapped by SQLAlchemy and MLflow
+)
 _WRITE_FILE = re.compile(r'Could not write file "([^"]+)"')
 
 
@@ -23,9 +28,13 @@ class WarehouseFileError(DatasetError):
 
 
 def is_disk_full(err: BaseException) -> bool:
-    if getattr(err, "errno", None) in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-        return True
-    return any(words in str(err) for words in _NO_SPACE)
+    """A full disk as the OS, DuckDB or SQLite reports it, in `err` or the error it wraps."""
+    return any(
+        getattr(e, "errno", None) in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+        or any(words in str(e) for words in _NO_SPACE)
+        for e in (err, err.__cause__, err.__context__)
+        if e is not None
+    )
 
 
 def write_error(where: Path, err: BaseException) -> Exception:

@@ -11,8 +11,6 @@ version to serve.
 
 from __future__ import annotations
 
-import errno
-import json
 import logging
 import shutil
 import tempfile
@@ -32,11 +30,12 @@ from f1_kedro.registry import (
     Trained,
     fitted_model,
     pipeline_bytes,
-    version_manifest,
+    stage_files,
 )
-from f1_kedro.registry.model_registry import MANIFEST_FILE, PIPELINE_FILE, TAG_STAGE_LOCATION
+from f1_kedro.registry.model_registry import PIPELINE_FILE, TAG_STAGE_LOCATION
 
 from . import mlflow_version, served_model
+from .errors import is_disk_full
 from .local_stage import LocalStage
 from .mlflow_store import rebase_artifact_paths
 from .mlflow_version import quiet_mlflow
@@ -146,15 +145,8 @@ class MlflowModelRegistry:
             model_uri = f"models:/{model_name}/{version}"
             location = f"@{self.stage.stage}/{model_name}/v{version}"
             all_tags = {**tags, TAG_STAGE_LOCATION: location}
-            manifest = version_manifest(model_name, version, model_uri, all_tags)
-            path = self.stage.write(
-                model_name,
-                version,
-                {
-                    PIPELINE_FILE: pipeline_file_bytes,
-                    MANIFEST_FILE: json.dumps(manifest, indent=2).encode(),
-                },
-            )
+            files = stage_files(model_name, version, model_uri, all_tags, pipeline_file_bytes)
+            path = self.stage.write(model_name, version, files)
             all_tags["stage_path"] = str(path)
             for key, value in all_tags.items():  # stage_path last: it marks the version complete
                 client.set_model_version_tag(model_name, str(version), key, value)
@@ -168,7 +160,7 @@ class MlflowModelRegistry:
                 client.delete_model_version(model_name, str(version))
             if path is not None:
                 shutil.rmtree(path, ignore_errors=True)
-            if _disk_full(err):
+            if is_disk_full(err):
                 raise RegistryError(
                     f"disk full while registering {model_name} under {self.artifacts_dir.parent}: "
                     "nothing was registered and the champion is unchanged; free space there "
@@ -221,18 +213,6 @@ class MlflowModelRegistry:
             artifact_location=self.artifacts_dir.resolve().as_uri(),
             tags={"mlflow.experimentKind": "custom_model_development"},
         )
-
-
-def _disk_full(err: BaseException) -> bool:
-    """A full disk as the OS reports it, or as SQLite does through SQLAlchemy and MLflow
-    (`sqlite3.OperationalError: database or disk is full`, wrapped)."""
-    if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):
-        return True
-    return any(
-        "database or disk is full" in str(e) or "No space left on device" in str(e)
-        for e in (err, err.__cause__, err.__context__)
-        if e is not None
-    )
 
 
 class MlflowRegistryDataset(ResourceDataset[MlflowModelRegistry]):

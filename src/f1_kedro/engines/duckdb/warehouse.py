@@ -20,7 +20,7 @@ import pandas as pd
 from kedro.io import DatasetError
 
 from f1_kedro.identifiers import identifier, qualified
-from f1_kedro.ingest_spec import TableSpec
+from f1_kedro.ingest_spec import LoadsOneTable, TableSpec
 
 from . import csv_ingest
 from .errors import REBUILD, WarehouseBusyError, WarehouseFileError, file_error, write_error
@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (.*?\(PID \d+\))")
 
 
-class DuckDBWarehouse:
+class DuckDBWarehouse(LoadsOneTable):
     """The embedded warehouse: attach the database files, create schemas, load and swap tables."""
 
     def __init__(
@@ -125,16 +125,7 @@ class DuckDBWarehouse:
         stage.mkdir(parents=True, exist_ok=True)
         return {"engine": "duckdb", "databases": created, "stage": str(stage)}
 
-    # -- ingest --------------------------------------------------------------------------------
-    def load_csv_table(
-        self,
-        spec: TableSpec,
-        source_uri: str,
-        storage_options: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """Load one CSV into `spec.target` (see `load_csv_tables`)."""
-        return self.load_csv_tables([spec], source_uri, storage_options)[spec.name]
-
+    # -- ingest (`load_csv_table`, one table, comes from LoadsOneTable) -----------------------
     def load_csv_tables(
         self,
         specs: Sequence[TableSpec],

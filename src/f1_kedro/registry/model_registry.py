@@ -166,9 +166,12 @@ def pipeline_bytes(pipeline: Any) -> bytes:
 def stage_files(
     model_name: str, version: int, model_uri: str, tags: Mapping[str, str], pipeline: bytes
 ) -> dict[str, bytes]:
-    """A version's audit copy on the stage: the fitted pipeline (joblib) and its manifest (JSON)."""
+    """A version's audit copy on the stage: its manifest (JSON) and the fitted pipeline (joblib).
+
+    The manifest comes first: a stage that writes file by file (Snowflake's PUT) stops on it.
+    """
     manifest = version_manifest(model_name, version, model_uri, tags)
-    return {PIPELINE_FILE: pipeline, MANIFEST_FILE: json.dumps(manifest, indent=2).encode()}
+    return {MANIFEST_FILE: json.dumps(manifest, indent=2).encode(), PIPELINE_FILE: pipeline}
 
 
 def version_manifest(

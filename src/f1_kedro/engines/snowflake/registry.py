@@ -15,7 +15,6 @@ The run's Snowpark session comes from `f1_kedro.engines.snowflake.session.SESSIO
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import tempfile
@@ -38,9 +37,9 @@ from f1_kedro.registry import (
     Trained,
     fitted_model,
     pipeline_bytes,
-    version_manifest,
+    stage_files,
 )
-from f1_kedro.registry.model_registry import MANIFEST_FILE, PIPELINE_FILE, TAG_STAGE_LOCATION
+from f1_kedro.registry.model_registry import TAG_STAGE_LOCATION
 
 logger = logging.getLogger(__name__)
 
@@ -131,14 +130,10 @@ class SnowflakeModelRegistry:
         location = self.stage_location(model_name, version)
         model_uri = f"snowflake://{self.database}.{self.schema}.{model_name}/V{version}"
         all_tags = {**tags, TAG_STAGE_LOCATION: location}
-        manifest = version_manifest(model_name, version, model_uri, all_tags)
         fitted = fitted_model(trained)
         self._put(
             location,
-            {
-                MANIFEST_FILE: json.dumps(manifest, indent=2).encode(),
-                PIPELINE_FILE: pipeline_bytes(fitted),
-            },
+            stage_files(model_name, version, model_uri, all_tags, pipeline_bytes(fitted)),
         )
         try:
             with warnings.catch_warnings():

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from f1_kedro.identifiers import identifier, qualified
-from f1_kedro.ingest_spec import COLUMN_TYPES, TableSpec, table_specs
+from f1_kedro.ingest_spec import TableSpec, column_type, table_specs
 
 
 def split_statements(sql: str) -> list[str]:
@@ -108,9 +108,8 @@ _SNOWFLAKE_TYPES = {"TIMESTAMP": "TIMESTAMP_NTZ"}
 
 
 def _type(name: str) -> str:
-    if name.upper() not in COLUMN_TYPES:
-        raise ValueError(f"unknown column type {name!r}; use one of {sorted(COLUMN_TYPES)}")
-    return _SNOWFLAKE_TYPES.get(name.upper(), name.upper())
+    checked = column_type(name)  # the one list both engines know
+    return _SNOWFLAKE_TYPES.get(checked, checked)
 
 
 def write_generated_sql(

@@ -17,10 +17,10 @@ from f1_kedro.engines.snowflake.raw_load import RawSchemaLoad
 from f1_kedro.engines.snowflake.session import SESSIONS, scrub_current
 from f1_kedro.engines.snowflake.sql import split_statements, stage_reference
 from f1_kedro.identifiers import identifier, qualified
-from f1_kedro.ingest_spec import TableSpec
+from f1_kedro.ingest_spec import LoadsOneTable, TableSpec
 
 
-class SnowflakeWarehouse:
+class SnowflakeWarehouse(LoadsOneTable):
     """A Snowflake account seen by nodes: run the setup SQL, load CSVs from a stage."""
 
     def __init__(
@@ -109,15 +109,6 @@ class SnowflakeWarehouse:
             )
         load = RawSchemaLoad(self._execute, self.sql_dir, self.file_format, self._scrub)
         return load.load(specs, source_uri)
-
-    def load_csv_table(
-        self,
-        spec: TableSpec,
-        source_uri: str,
-        storage_options: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """Load one file (see `load_csv_tables`): the schema's other tables are kept as they are."""
-        return self.load_csv_tables([spec], source_uri, storage_options)[spec.name]
 
     def table_exists(self, table: str) -> bool:
         database, schema, name = (identifier(p, "table") for p in table.split("."))

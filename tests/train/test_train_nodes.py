@@ -56,9 +56,12 @@ def test_rows_are_the_labelled_ones_from_the_first_season(features, params):
     assert rows[params["label"]].notna().all() and len(rows) == len(fit)
 
 
-def test_a_backtest_past_the_latest_labelled_season_is_refused(features, params):
-    params["seasons"]["backtest"] = [2017, 2021]
-    with pytest.raises(ValueError, match="backtest ends at 2021, after the latest labelled"):
+@pytest.mark.parametrize("window", ["backtest", "test"])
+def test_a_window_past_the_latest_labelled_season_is_refused(features, params, window):
+    # refused by the first node, before the backtest: test seasons without rows used to fail at
+    # evaluate, after hyperparameter_search.json had been rewritten (issue 15)
+    params["seasons"][window] = [2017 if window == "backtest" else 2020, 2021]
+    with pytest.raises(ValueError, match=f"{window} ends at 2021, after the latest labelled"):
         nodes.select_rows(features, params)
 
 

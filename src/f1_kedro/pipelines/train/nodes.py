@@ -44,11 +44,13 @@ def select_rows(table: Any, params: dict[str, Any]) -> tuple[pd.DataFrame, Any]:
     local = m.to_local(rows).sort_values([*m.KEYS]).reset_index(drop=True)
     if len(local) == 0:
         raise ValueError(f"model_input_table has no labelled rows from season {first} on")
-    b1, latest = m.season_range(params, "backtest")[1], int(local["SEASON"].max())
-    if b1 > latest:
-        raise ValueError(
-            f"train.seasons.backtest ends at {b1}, after the latest labelled season ({latest})"
-        )
+    latest = int(local["SEASON"].max())
+    for name in ("backtest", "test"):  # both are read from seasons that have results
+        last = m.season_range(params, name)[1]
+        if last > latest:
+            raise ValueError(
+                f"train.seasons.{name} ends at {last}, after the latest labelled season ({latest})"
+            )
     return local, rows
 
 

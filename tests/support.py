@@ -180,12 +180,12 @@ def parsed_dbt_target() -> Path:
     (f1_kedro.dbt_layers). dbt's partial parse keeps only paths relative to the project, so a copy
     of the state is valid in any scratch project (tests/features/test_dbt_parse_state.py).
     """
-    import yaml
 
     from f1_kedro.dbt_layers import load_manifest
     from f1_kedro.dbt_project import DbtProject
+    from f1_kedro.project_config import resolved_config
 
-    entry = yaml.safe_load((PROJECT_ROOT / "conf/base/catalog_features.yml").read_text())
+    entry = resolved_config("catalog")
     base = Path(tempfile.mkdtemp(prefix="f1_dbt_parsed_"))
     atexit.register(shutil.rmtree, base, ignore_errors=True)
     project = base / "dbt"
@@ -255,11 +255,10 @@ def run_in_memory(
 
 
 def base_params(group: str) -> dict[str, Any]:
-    """`params:<group>` as conf/base/parameters_<group>.yml defines it (no overrides)."""
-    import yaml
+    """`params:<group>` as conf/base/parameters_<group>.yml defines it (no overrides), resolved."""
+    from f1_kedro.project_config import resolved_config
 
-    path = PROJECT_ROOT / "conf" / "base" / f"parameters_{group}.yml"
-    return yaml.safe_load(path.read_text())[group]
+    return resolved_config("parameters")[group]
 
 
 def load_raw_in_memory(folder: Path, **ingest: Any) -> dict[str, Any]:

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from f1_kedro.dbt_project import DbtProject
+from f1_kedro.project_config import resolved_config
 
 FULL_PARSE = "Unable to do partial parsing"
 SCORE_VARS = {"score_races": [], "score_seasons": [2024], "registry_model_name": "f1_race_outcome"}
@@ -19,7 +18,7 @@ SCORE_VARS = {"score_races": [], "score_seasons": [2024], "registry_model_name":
 
 def _fresh_project(root: Path) -> DbtProject:
     """A DbtProject as a new `kedro run` builds it from conf/base (no manifest in memory)."""
-    entry = yaml.safe_load((root / "conf/base/catalog_features.yml").read_text())["dbt_project"]
+    entry = resolved_config("catalog", project_root=root)["dbt_project"]
     return DbtProject(env=entry["env"], vars=entry.get("vars", {}))
 
 

@@ -17,10 +17,10 @@ import mlflow
 import mlflow.pyfunc
 import numpy as np
 import pytest
-import yaml
 from mlflow.tracking import MlflowClient
 
 from f1_kedro.engines.duckdb import MlflowModelRegistry
+from f1_kedro.project_config import resolved_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -99,7 +99,7 @@ def test_a_copy_registers_into_itself_and_leaves_the_original_untouched(
 
 def test_the_scoring_model_looks_for_artefacts_where_the_catalog_puts_them() -> None:
     """predictions.py re-bases under the folder beside the registry file: the catalog's layout."""
-    entry = yaml.safe_load((ROOT / "conf/base/catalog_register.yml").read_text())["model_registry"]
+    entry = resolved_config("catalog")["model_registry"]
     database = Path(entry["tracking_uri"].removeprefix("sqlite:///"))
     artifacts = Path(entry["artifacts_dir"])
     assert artifacts == database.parent / _predictions_model().ARTIFACTS_FOLDER

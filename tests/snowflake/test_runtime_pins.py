@@ -11,14 +11,13 @@ import ast
 import sys
 from pathlib import Path
 
-import yaml
+from f1_kedro.project_config import resolved_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _pins() -> dict[str, object]:
-    entry = yaml.safe_load((ROOT / "conf/snowflake/catalog_register.yml").read_text())
-    return entry["model_registry"]
+    return resolved_config("catalog", "snowflake")["model_registry"]
 
 
 def _dbt_config() -> dict[str, object]:

@@ -14,6 +14,7 @@ from sqlglot import exp
 
 from f1_kedro.engines.snowflake.sql import copy_into_sql, generated_sql, split_statements
 from f1_kedro.ingest_spec import table_specs
+from f1_kedro.project_config import resolved_config
 from tests.snowflake.conftest import SQL_DIR, EmulatedWarehouse
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,12 +24,10 @@ def _yaml(path: str) -> dict[str, Any]:
     return yaml.safe_load((ROOT / path).read_text())
 
 
-INGEST = _yaml("conf/base/parameters_ingest.yml")["ingest"]
-SNOWFLAKE = _yaml("conf/snowflake/parameters_snowflake.yml")["snowflake"]
-BOOTSTRAP = {
-    **_yaml("conf/base/parameters_bootstrap.yml")["bootstrap"],
-    **_yaml("conf/snowflake/parameters_bootstrap.yml")["bootstrap"],
-}
+PARAMS = resolved_config("parameters", "snowflake")  # conf/ writes names once (globals.yml)
+INGEST = resolved_config("parameters", "base")["ingest"]
+SNOWFLAKE = PARAMS["snowflake"]
+BOOTSTRAP = PARAMS["bootstrap"]
 
 
 def test_generated_files_match_the_ingest_parameters() -> None:

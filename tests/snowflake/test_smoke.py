@@ -17,6 +17,7 @@ from sqlglot import exp
 
 from bench import snowflake_smoke as smoke
 from f1_kedro.identifiers import identifier
+from f1_kedro.project_config import resolved_config
 
 NAMES = smoke.SmokeNames.at(dt.datetime(2026, 11, 28, 10, 30, 5, tzinfo=dt.UTC))
 P = "F1_SMOKE_20261128T103005"
@@ -89,15 +90,23 @@ def test_the_renamed_conf_and_dbt_name_only_smoke_objects(scratch: Path) -> None
     for name in [n for n in names if n != "FORMULA1"]:  # alone, FORMULA1 is RAW's schema
         head = name.lstrip("@").split(".")[0].split("__")[0]
         assert head not in {"RAW", "FORMULA1"}, name
-    assert f"@{P}.ML.ML_STAGE/kedro/train/trained_model.joblib" in names
     assert f"{P}_RAW.FORMULA1.{{table}}" in names
+    # the names written once in conf/base/globals.yml reach every entry as Kedro resolves them
+    catalog = resolved_config("catalog", "snowflake", project_root=scratch)
+    assert (
+        catalog["trained_model"]["location"] == f"@{P}.ML.ML_STAGE/kedro/train/trained_model.joblib"
+    )
+    assert catalog["model_registry"]["database"] == P
+    assert catalog["warehouse"]["file_format"] == f"{P}_RAW.FORMULA1.CSV_FORMAT"
     sources = yaml.safe_load((scratch / "dbt/models/staging/__sources.yml").read_text())
     assert sources["sources"][0]["database"] == f"{P}_RAW"
     assert sources["sources"][0]["schema"] == "FORMULA1"
     dbt_vars = yaml.safe_load((scratch / "dbt/dbt_project.yml").read_text())["vars"]
     assert dbt_vars["snowflake_registry_database"] == P
-    settings = yaml.safe_load((scratch / "conf/snowflake/parameters_snowflake.yml").read_text())
-    assert settings["snowflake"]["database"] == P  # what the run checks SNOWFLAKE_DATABASE against
+    params = resolved_config("parameters", "snowflake", project_root=scratch)
+    assert params["snowflake"]["database"] == P  # what the run checks SNOWFLAKE_DATABASE against
+    assert params["snowflake"]["ml_stage"] == params["bootstrap"]["ml_stage"] == f"{P}.ML.ML_STAGE"
+    assert params["ingest"]["source_uri"] == f"@{P}_RAW.FORMULA1.FORMULA1_STAGE"
 
 
 def test_the_dry_run_prints_every_statement_and_connects_to_nothing(

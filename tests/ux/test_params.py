@@ -14,25 +14,14 @@ import pytest
 import yaml
 
 from f1_kedro.params import ParameterError, problems_of, schema_for
+from f1_kedro.project_config import resolved_config
 from tests.conftest import PROJECT_ROOT, run_kedro
 
-
-def _group_files(env: str) -> dict[str, Any]:
-    merged: dict[str, Any] = {}
-    for path in sorted((PROJECT_ROOT / "conf" / env).glob("parameters*.yml")):
-        for group, value in (yaml.safe_load(path.read_text()) or {}).items():
-            merged.setdefault(group, {}).update(value)  # soft merge, as settings.py asks
-    return merged
-
-
-BASE = _group_files("base")
+BASE = resolved_config("parameters", "base")
 
 
 def _snowflake_params() -> dict[str, Any]:
-    merged = copy.deepcopy(BASE)
-    for group, value in _group_files("snowflake").items():
-        merged.setdefault(group, {}).update(value)
-    return merged
+    return resolved_config("parameters", "snowflake")  # conf/snowflake soft-merged over base
 
 
 @pytest.mark.parametrize("env_params", [BASE, _snowflake_params()], ids=["base", "snowflake"])

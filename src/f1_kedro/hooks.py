@@ -1,7 +1,9 @@
-"""Project hooks: one run at a time per project, and a log that says how long each stage took."""
+"""Project hooks: one run at a time per project, summaries marked unfinished while a run rewrites
+them, and a log that says how long each stage took."""
 
 from __future__ import annotations
 
+import datetime as dt
 import fcntl
 import importlib
 import logging
@@ -68,6 +70,76 @@ class RunLockHook:
             fcntl.flock(self._handle, fcntl.LOCK_UN)
             self._handle.close()
             self._handle = None
+
+
+class UnfinishedRunHook:
+    """Marks summary files as unfinished while a run that rewrites them is under way.
+
+    A run killed before it writes `score_summary` (SIGKILL, power loss) would leave the previous
+    run's summary beside this run's new PREDICTIONS. So, once the run lock is held, each named
+    dataset that the run will write is replaced by a marker (`status: unfinished`, when, which
+    pid, the last complete summary under `previous`); the node overwrites it when it succeeds,
+    and a failure turns it into `status: failed` with the error. Nodes stay pure.
+    """
+
+    def __init__(self, datasets: tuple[str, ...], rerun: str):
+        self._datasets = datasets
+        self._rerun = rerun  # the command that writes them again, for the marker's message
+        self._marked: list[str] = []
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
+        self._marked = [name for name in self._datasets if name in pipeline.all_outputs()]
+        started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        pipelines = ",".join(run_params.get("pipeline_names") or ["__default__"])
+        for name in self._marked:
+            marker = {
+                "status": "unfinished",
+                "message": (
+                    f"a kedro run (pipelines {pipelines}, pid {os.getpid()}) started at "
+                    f"{started} to rewrite this file and has not finished: it is running, or it "
+                    f"was killed. Nothing here describes its results; for a complete summary, "
+                    f"run {self._rerun}. `previous` is the last complete one."
+                ),
+                "started_at": started,
+                "pid": os.getpid(),
+                "previous": _last_complete(catalog, name),
+            }
+            catalog.save(name, marker)
+
+    @hook_impl
+    def on_pipeline_error(self, error: Exception, catalog: Any) -> None:
+        for name in self._marked:
+            marker = catalog.load(name)
+            if isinstance(marker, dict) and marker.get("status") == "unfinished":
+                reason = " ".join(str(error).split())[:2000]  # the whole message, one line
+                marker["status"] = "failed"
+                marker["message"] = (
+                    f"the kedro run that started at {marker['started_at']} to rewrite this file "
+                    f"failed ({type(error).__name__}: {reason}). Nothing here describes its "
+                    f"results; fix the cause and run {self._rerun}. `previous` is the last "
+                    f"complete summary."
+                )
+                catalog.save(name, marker)
+        self._marked = []
+
+    @hook_impl
+    def after_pipeline_run(self) -> None:
+        self._marked = []
+
+
+def _last_complete(catalog: Any, name: str) -> Any:
+    """The dataset's content if it is a complete summary, else the one its marker keeps."""
+    if not catalog.exists(name):
+        return None
+    try:
+        content = catalog.load(name)
+    except Exception:  # an unreadable file is not a summary to keep
+        logger.debug("%s could not be read; no previous summary kept", name, exc_info=True)
+        return None
+    if isinstance(content, dict) and content.get("status") in {"unfinished", "failed"}:
+        return content.get("previous")
+    return content
 
 
 class StageTimingHook:

@@ -6,14 +6,15 @@ parameters for `kedro run --env snowflake`.
 """
 
 from f1_kedro import quiet
-from f1_kedro.hooks import LazyEngineHook, RunLockHook, StageTimingHook
+from f1_kedro.hooks import LazyEngineHook, RunLockHook, StageTimingHook, UnfinishedRunHook
 from f1_kedro.params import ParamsValidationHook
 from f1_kedro.run_tracking import RunTrackingHook, project_root
 
 quiet.install()  # before Kedro's config loader raises the first known warning
 
 # Hooks run last-registered first: parameters are checked before anything else (nothing written
-# on a bad value), then the Snowflake hook checks credentials, then the run lock is taken.
+# on a bad value), then the Snowflake hook checks credentials, then the run lock is taken, then
+# the summaries this run rewrites are marked unfinished (a killed run leaves no stale summary).
 # The Snowflake hook is imported only when the `snowflake` parameters group exists (conf/snowflake).
 # MLflow run tracking (kedro-mlflow, conf/base/mlflow.yml) starts last, once the lock is held.
 HOOKS = (
@@ -27,6 +28,7 @@ HOOKS = (
             "reliability_plot",
         ),
     ),
+    UnfinishedRunHook(("score_summary",), rerun="kedro run --pipelines=score"),
     RunLockHook(),
     StageTimingHook(),
     LazyEngineHook(

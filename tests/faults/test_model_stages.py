@@ -7,6 +7,7 @@ tests/score/test_score_pipeline.py; the tests below run in order on it, each lea
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -154,6 +155,48 @@ def test_sigkill_in_register_keeps_the_champion_complete_and_the_next_run_regist
     assert half_written not in after["versions"]
     assert set(after["versions"]) == set(before["versions"]) | {newest}
     assert all(after["complete"].values()), after
+
+
+def test_sigkill_in_score_leaves_no_summary_of_the_previous_run(
+    built: Path, processes: list[KedroProcess]
+) -> None:
+    """Issue 15.6: killed after dbt wrote the new PREDICTIONS, before the summary, score left
+    score_summary.json describing the previous run. Now the run marks it unfinished first."""
+    summary_file = built / "data/08_reporting/score_summary.json"
+    run_kedro(built, "score", params={"score.seasons": [2023]})
+    previous = json.loads(summary_file.read_text())
+    assert previous["seasons"] == [2023]
+
+    killed = start_kedro(
+        built, "score", {"score.seasons": [2024]},
+        pause="f1_kedro.pipelines.score.nodes:summarise_predictions",
+    )  # fmt: skip
+    processes.append(killed)
+    killed.wait_for_pause()
+    killed.kill()
+    latest = predictions(built).SCORED_AT.max()
+    scored = predictions(built)
+    assert set(scored[scored.SCORED_AT == latest].SEASON) == {2024}  # the killed run's rows
+
+    # The file cannot be read as a summary of any run: no races, its status and the last
+    # complete summary (2023) kept apart under `previous`.
+    marker = json.loads(summary_file.read_text())
+    assert "race_predictions" not in marker and "scored_at" not in marker, marker
+    assert marker["status"] == "unfinished"
+    assert f"pid {killed.process.pid}" in marker["message"]
+    assert "kedro run --pipelines=score" in marker["message"]
+    assert marker["previous"] == previous
+
+    # A failing run says so; the next complete run writes the summary of its own rows.
+    with pytest.raises(Exception, match="score.seasons"):
+        run_kedro(built, "score", params={"score.seasons": [1900]})
+    failed = json.loads(summary_file.read_text())
+    assert failed["status"] == "failed" and "score_seasons [1900]" in failed["message"]
+    assert failed["previous"] == previous  # the last complete one, not the marker
+    run_kedro(built, "score", params={"score.seasons": [2024]})
+    summary = json.loads(summary_file.read_text())
+    assert "status" not in summary and summary["seasons"] == [2024]
+    assert pd.Timestamp(summary["scored_at"]) == pd.Timestamp(predictions(built).SCORED_AT.max())
 
 
 # -- scoring with a damaged registry or stage -----------------------------------------------------

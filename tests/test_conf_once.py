@@ -91,7 +91,9 @@ def test_the_embedded_engine_reads_one_warehouse_folder_and_one_model_folder() -
     assert registry["tracking_uri"] == "sqlite:///data/06_models/mlflow.db"
     assert registry["artifacts_dir"] == "data/06_models/mlartifacts"
     assert registry["stage_dir"] == catalog["warehouse"]["stage_dir"] == "data/06_models/ml_stage"
-    assert registry["stage"] == resolved_config("parameters")["bootstrap"]["stage"] == "ML_STAGE"
+    # bootstrap names the stage as on Snowflake; its folder is the last part
+    stage = resolved_config("parameters")["bootstrap"]["stage"]
+    assert registry["stage"] == stage.split(".")[-1] == "ML_STAGE"
     assert catalog["trained_model"]["path"] == "data/06_models/trained_model"
     assert catalog["registered_model"]["filepath"] == "data/06_models/registered_model.json"
     # dbt's default for hand-run scoring (dbt/dbt_project.yml cannot read Kedro's globals)
@@ -105,7 +107,7 @@ def test_snowflake_reads_one_ml_stage_and_its_own_dbt_target() -> None:
     catalog = resolved_config("catalog", "snowflake")
     params = resolved_config("parameters", "snowflake")
     stage = params["snowflake"]["ml_stage"]
-    assert stage == params["bootstrap"]["ml_stage"] == "FORMULA1.ML.ML_STAGE"
+    assert stage == params["bootstrap"]["stage"] == "FORMULA1.ML.ML_STAGE"
     registry = catalog["model_registry"]
     assert ".".join((registry["database"], registry["schema"], registry["stage"])) == stage
     assert registry["database"] == params["snowflake"]["database"] == "FORMULA1"

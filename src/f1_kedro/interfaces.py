@@ -24,7 +24,11 @@ if TYPE_CHECKING:
 
 class Bootstrappable(Protocol):
     def bootstrap(self, layout: dict[str, Any]) -> dict[str, Any]:
-        """Create the databases, schemas and ML stage `layout` names; safe to run again."""
+        """Create the databases, schemas and ML stage `layout` names; safe to run again.
+
+        `layout`: `databases` (database -> schemas), `stage` (DATABASE.SCHEMA.NAME on every
+        engine) and, on Snowflake, `setup_sql` (params:bootstrap, pipelines/bootstrap/params.py).
+        """
         ...
 
 

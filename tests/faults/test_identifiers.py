@@ -61,7 +61,7 @@ def schemas(project: Path) -> dict[str, set[str]]:
         ),
         ("bootstrap", {"bootstrap.databases": {"RAW": [DROP]}}, "bootstrap.databases.RAW"),
         ("bootstrap", {"bootstrap.databases": {"RAW; DROP": ["FORMULA1"]}}, "database"),
-        ("bootstrap", {"bootstrap.stage": "../../../outside"}, "stage"),
+        ("bootstrap", {"bootstrap.stage": "FORMULA1.ML./outside"}, "stage"),  # an absolute path
     ],
     ids=[
         "ingest-raw-database",

@@ -192,7 +192,7 @@ def test_warehouse_errors_are_scrubbed(tmp_path: Any, local_session: Any) -> Non
 
     warehouse = SnowflakeWarehouse(failing_session, tmp_path, scrub=credentials.scrub)
     with pytest.raises(RuntimeError, match=r"01.sql: statement 1 failed") as error:
-        warehouse.bootstrap({"setup_sql": ["01.sql"], "databases": {}, "ml_stage": "A.B.C"})
+        warehouse.bootstrap({"setup_sql": ["01.sql"], "databases": {}, "stage": "A.B.C"})
     assert SECRET not in str(error.value) and "***" in str(error.value)
 
 

@@ -70,7 +70,7 @@ def test_parameters_name_what_the_sql_creates() -> None:
     assert f"CREATE STAGE IF NOT EXISTS {SNOWFLAKE['source_stage']} " in stages
     assert f"URL = '{SNOWFLAKE['source_stage_url']}'" in stages
     assert f"CREATE STAGE IF NOT EXISTS {SNOWFLAKE['ml_stage']} " in stages
-    assert f"@{SNOWFLAKE['ml_stage']}" == "@" + BOOTSTRAP["ml_stage"]
+    assert f"@{SNOWFLAKE['ml_stage']}" == "@" + BOOTSTRAP["stage"]
     for database, schemas in BOOTSTRAP["databases"].items():
         assert f"CREATE DATABASE IF NOT EXISTS {database};" in text["01_databases_schemas.sql"]
         for schema in schemas:

@@ -105,7 +105,7 @@ def test_the_renamed_conf_and_dbt_name_only_smoke_objects(scratch: Path) -> None
     assert dbt_vars["snowflake_registry_database"] == P
     params = resolved_config("parameters", "snowflake", project_root=scratch)
     assert params["snowflake"]["database"] == P  # what the run checks SNOWFLAKE_DATABASE against
-    assert params["snowflake"]["ml_stage"] == params["bootstrap"]["ml_stage"] == f"{P}.ML.ML_STAGE"
+    assert params["snowflake"]["ml_stage"] == params["bootstrap"]["stage"] == f"{P}.ML.ML_STAGE"
     assert params["ingest"]["source_uri"] == f"@{P}_RAW.FORMULA1.FORMULA1_STAGE"
 
 

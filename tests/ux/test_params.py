@@ -63,7 +63,20 @@ def _with(group: str, dotted: str, value: Any) -> dict[str, Any]:
             "FEATURES",
             "features.feature_table: expected DATABASE.SCHEMA",
         ),
-        ("bootstrap", "stage", "ML STAGE", "bootstrap.stage: name 'ML STAGE' is not a plain SQL"),
+        (
+            "bootstrap",
+            "stage",
+            "FORMULA1.ML.ML STAGE",
+            "bootstrap.stage: name part 'ML STAGE' is not a plain SQL",
+        ),
+        ("bootstrap", "stage", "ML_STAGE", "bootstrap.stage: expected DATABASE.SCHEMA.NAME"),
+        (
+            "bootstrap",
+            "stage",
+            "FORMULA1.MARTZ.ML_STAGE",
+            "bootstrap: stage 'FORMULA1.MARTZ.ML_STAGE' is in FORMULA1.MARTZ, which databases",
+        ),
+        ("bootstrap", "ml_stage", "FORMULA1.ML.ML_STAGE", "bootstrap.ml_stage: unknown key"),
         ("bootstrap", "databases", {}, "bootstrap.databases: Dictionary should have at least 1"),
         (
             "ingest",

@@ -121,7 +121,9 @@ class DuckDBWarehouse(LoadsOneTable):
                     name = qualified(database, schema, what="schema")
                     con.execute(f"CREATE SCHEMA IF NOT EXISTS {name}")
                 created[database] = list(schemas)
-        stage = self.stage_dir / identifier(layout["stage"], "stage")
+        # `stage` names the ML stage as on Snowflake (DATABASE.SCHEMA.NAME): its folder is NAME
+        parts = [identifier(part, "stage") for part in str(layout["stage"]).split(".")]
+        stage = self.stage_dir / parts[-1]
         stage.mkdir(parents=True, exist_ok=True)
         return {"engine": "duckdb", "databases": created, "stage": str(stage)}
 

@@ -81,7 +81,7 @@ class SnowflakeWarehouse(LoadsOneTable):
         # Now that it exists, work in the session's namespace (at login it may not have existed).
         namespace = self._namespace()
         self._execute(f"USE SCHEMA {namespace}")
-        stage = stage_reference(layout["ml_stage"])
+        stage = stage_reference(layout["stage"])
         return {
             "engine": "snowflake",
             "databases": created,

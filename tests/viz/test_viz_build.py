@@ -44,13 +44,20 @@ def registered(viz_project: Path) -> dict[str, Any]:
     from kedro.config import OmegaConfigLoader
     from kedro.framework.project import pipelines
     from kedro.framework.startup import bootstrap_project
+    from kedro.io.catalog_config_resolver import CatalogConfigResolver
 
     bootstrap_project(viz_project)
     loader = OmegaConfigLoader(
         conf_source=str(viz_project / "conf"), base_env="base", default_run_env="local"
     )
-    # entries, not the dataset factory patterns ("FORMULA1__MARTS__{table}") they expand
-    catalog = {k: v for k, v in loader["catalog"].items() if not k.startswith("_") and "{" not in k}
+    # entries, and the datasets of the pipelines that a factory pattern ("{name}_plot") makes
+    config = loader["catalog"]
+    catalog = {k: v for k, v in config.items() if not k.startswith("_") and "{" not in k}
+    resolver = CatalogConfigResolver(config)
+    used = set().union(*(p.datasets() for p in pipelines.values()))
+    for name in sorted(used - set(catalog)):
+        if resolver.match_dataset_pattern(name):
+            catalog[name] = resolver.resolve_pattern(name)
     return {"pipelines": dict(pipelines), "catalog": catalog}
 
 

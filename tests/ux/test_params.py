@@ -138,3 +138,13 @@ def test_a_run_with_a_bad_parameter_stops_before_any_write(project: Path) -> Non
         "features.vars.form_window: Input should be greater than or equal to 1",
     ]
     assert not (project / "data").exists() or not any((project / "data").rglob("*.*"))
+
+
+def test_a_refused_score_run_leaves_the_summary_as_it_was(project: Path) -> None:
+    """Parameters are checked before the summary is marked unfinished (issue 15.6's hook)."""
+    summary = project / "data/08_reporting/score_summary.json"
+    summary.parent.mkdir(parents=True, exist_ok=True)
+    summary.write_text('{"seasons": [2023]}')
+    with pytest.raises(ParameterError):
+        run_kedro(project, "score", params={"score.racez": "next"})
+    assert summary.read_text() == '{"seasons": [2023]}'

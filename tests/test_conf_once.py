@@ -128,3 +128,10 @@ def test_snowflake_reads_one_ml_stage_and_its_own_dbt_target() -> None:
     )
     dbt = catalog["dbt_project"]
     assert (dbt["type"], dbt["target"]) == ("f1_kedro.dbt_project.DbtProjectDataset", "snowflake")
+
+
+def test_snowflake_has_no_embedded_engine_dataset() -> None:
+    """Every base entry on DuckDB files has its Snowflake twin: none reaches --env snowflake."""
+    catalog = resolved_config("catalog", "snowflake")
+    on_duckdb = sorted(name for name, entry in catalog.items() if "engines.duckdb" in str(entry))
+    assert on_duckdb == []

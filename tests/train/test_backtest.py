@@ -43,6 +43,24 @@ def test_the_first_n_trees_of_a_longer_fit_are_the_n_tree_model(rows, params):
     assert not np.allclose(read[0][1], read[1][1])
 
 
+def test_the_windows_give_the_same_results_on_any_number_of_threads(rows, params):
+    """backtest_workers only changes how many windows are fitted at once (issue 13)."""
+    first, last = 2015, int(rows["SEASON"].max())
+    alone = backtest.rolling(rows, first, last, {**params, "backtest_workers": 1})
+    for workers in (2, 3):
+        threaded = backtest.rolling(rows, first, last, {**params, "backtest_workers": workers})
+        assert threaded["searches"] == alone["searches"]
+        assert threaded["proba"].keys() == alone["proba"].keys()
+        for season, proba in alone["proba"].items():
+            np.testing.assert_array_equal(threaded["proba"][season], proba)
+
+
+def test_a_season_without_labelled_rows_stops_the_backtest_before_any_fit(rows, params):
+    gap = rows[rows["SEASON"] != 2018]
+    with pytest.raises(ValueError, match="model_input_table: season 2018 has no labelled rows"):
+        backtest.rolling(gap, 2015, int(rows["SEASON"].max()), {**params, "backtest_workers": 2})
+
+
 def test_weighted_argmax_applies_the_class_weights():
     proba = np.array([[0.30, 0.30, 0.40], [0.5, 0.2, 0.3]])
     assert decision.apply(proba, {"rule": "argmax"}).tolist() == [2, 0]

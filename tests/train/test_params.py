@@ -61,6 +61,7 @@ def test_a_season_range_is_a_pair_a_year_or_text() -> None:
         (lambda t: t["seasons"].update(test=[2022, 2024, 2025]), "train.seasons.test: [2022, 2024"),
         (lambda t: t["seasons"].update(train=[1900, 2015]), "train.seasons: train 1900-2015 is"),
         (lambda t: t.update(n_jobs=0), "train.n_jobs"),
+        (lambda t: t.update(backtest_workers=0), "train.backtest_workers"),
         (lambda t: t.update(numeric_features=[]), "train.numeric_features"),
         (lambda t: t["baseline"].update(smoothing=-1), "train.baseline.smoothing"),
         (lambda t: t.update(seasons_typo={}), "train.seasons_typo: unknown key"),

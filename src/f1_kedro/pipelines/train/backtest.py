@@ -10,7 +10,9 @@ Reuse (issue 13): each fit window (seasons first..T) is preprocessed once for al
 each grid point is fitted once at the largest `n_estimators` and read at every smaller one
 (boosting adds trees in order: the first n trees of a 300-tree fit are the n-tree model); the fits
 of window first..T serve twice: as candidates scored on T+1 when choosing hyperparameters for
-T+2, and as the model that predicts T+1.
+T+2, and as the model that predicts T+1. The windows are independent: `backtest_workers` of them
+are fitted at once, on threads (XGBoost and NumPy release the GIL while they compute; each fit is
+the same as alone, so the results do not depend on the count: tests/train/test_backtest.py).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import itertools
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -114,18 +117,29 @@ def rolling(rows: pd.DataFrame, first: int, last: int, params: dict[str, Any]) -
     """
     label = params["label"]
     windows = list(range(first, last))
-    candidates: dict[int, list[tuple[dict[str, Any], np.ndarray]]] = {}
-    for k, end in enumerate(windows, start=1):
+    for end in windows:
+        if not (rows["SEASON"] == end + 1).any():
+            raise ValueError(f"model_input_table: season {end + 1} has no labelled rows")
+
+    def fit_window(end: int) -> list[tuple[dict[str, Any], np.ndarray]]:
         started = time.perf_counter()
         fit, scored = rows[rows["SEASON"].between(first, end)], rows[rows["SEASON"] == end + 1]
-        if len(scored) == 0:
-            raise ValueError(f"model_input_table: season {end + 1} has no labelled rows")
-        candidates[end] = window_predictions(fit, scored, params)
+        found = window_predictions(fit, scored, params)
         logger.info(
             "Grid search %d/%d: fit %d-%d, %d points scored on %d (%.1f s)",
-            k, len(windows), first, end, len(candidates[end]), end + 1,
+            end - first + 1, len(windows), first, end, len(found), end + 1,
             time.perf_counter() - started,
         )  # fmt: skip
+        return found
+
+    workers = int(params.get("backtest_workers", 1))
+    if workers > 1:
+        # the largest windows first: the last to finish is then a small one (less time idle)
+        order = sorted(windows, reverse=True)
+        with ThreadPoolExecutor(workers, thread_name_prefix="backtest") as pool:
+            candidates = dict(zip(order, pool.map(fit_window, order), strict=True))
+    else:
+        candidates = {end: fit_window(end) for end in windows}
     y = {
         s: rows.loc[rows["SEASON"] == s, label].to_numpy(dtype=int) for s in range(first, last + 1)
     }

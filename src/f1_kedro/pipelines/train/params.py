@@ -86,6 +86,7 @@ class Params(Schema):
     categorical_features: list[NonEmptyText] = []
     random_state: StrictInt
     n_jobs: AtLeastOne
+    backtest_workers: AtLeastOne = 1
     fixed_hyperparameters: dict[str, str | int | float | bool] = {}
     search: Search
     decision: Decision

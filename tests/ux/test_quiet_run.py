@@ -193,6 +193,10 @@ def test_the_run_is_tracked_in_mlflow_with_trains_numbers(
     assert shown and shown <= set(run.data.metrics), shown - set(run.data.metrics)
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert {"metrics.json", "confusion_matrix_plot.png", "backtest_plot.png"} <= artifacts
+    # a plot is logged as the file its dataset wrote, not drawn a second time
+    logged = Path(client.download_artifacts(run.info.run_id, "backtest_plot.png"))
+    saved = small_project / "data/08_reporting/backtest_by_season.png"
+    assert logged.read_bytes() == saved.read_bytes()
 
     registered = client.search_runs(
         [client.get_experiment_by_name("f1_race_outcome").experiment_id]

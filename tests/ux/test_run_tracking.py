@@ -138,3 +138,36 @@ def test_a_copied_project_tracks_into_its_own_folders(
     _run([KEDRO, "run", "--pipelines", "bootstrap"], copy)
     newest = store_runs(copy)[-1]
     assert newest.info.artifact_uri.startswith((copy / "data" / "06_models").as_uri())
+
+
+def test_a_plot_is_logged_as_the_file_its_dataset_wrote(tmp_path: Path) -> None:
+    """Not drawn a second time for MLflow (issue 13): the artefact is the saved file's bytes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import mlflow
+    from kedro.io import DataCatalog, MemoryDataset
+    from kedro_datasets.matplotlib import MatplotlibDataset
+
+    from f1_kedro.run_tracking import RunTrackingHook
+
+    figure = plt.figure()
+    dataset = MatplotlibDataset(filepath=str(tmp_path / "plot.png"))
+    dataset.save(figure)
+    (tmp_path / "plot.png").write_bytes(b"the saved file")  # a second drawing would differ
+    hook = RunTrackingHook(artifacts=("a_plot", "in_memory_plot"))
+    hook._is_mlflow_enabled = True
+    hook._catalog = DataCatalog({"a_plot": dataset, "in_memory_plot": MemoryDataset()})
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
+    try:
+        experiment = mlflow.create_experiment("t", artifact_location=(tmp_path / "a").as_uri())
+        with mlflow.start_run(experiment_id=experiment) as run:
+            hook.after_dataset_saved("a_plot", figure)
+            hook.after_dataset_saved("in_memory_plot", figure)  # no file: drawn for MLflow
+        logged = Path(mlflow.artifacts.download_artifacts(run_id=run.info.run_id))
+    finally:
+        mlflow.set_tracking_uri(previous)
+    assert (logged / "a_plot.png").read_bytes() == b"the saved file"
+    assert (logged / "in_memory_plot.png").read_bytes().startswith(b"\x89PNG")

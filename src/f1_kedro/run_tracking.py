@@ -35,6 +35,7 @@ quiet.import_hiding(
 from kedro_mlflow.framework.hooks.mlflow_hook import MlflowHook  # noqa: E402
 from mlflow.exceptions import MlflowException  # noqa: E402
 from mlflow.tracking import MlflowClient  # noqa: E402
+from mlflow.utils.validation import MAX_PARAM_VAL_LENGTH  # noqa: E402
 from sqlalchemy.exc import SQLAlchemyError  # noqa: E402
 
 logger = logging.getLogger(__name__)
@@ -69,6 +70,8 @@ class RunTrackingHook(MlflowHook):
         self._metric_datasets = frozenset(metrics)
         self._artifact_datasets = frozenset(artifacts)
         self._catalog: Any = None  # the run's, to find where a figure's dataset wrote it
+        self._node_params: dict[str, Any] | None = None  # collected by _log_param for one batch
+        self._logged_params: dict[str, str] = {}  # what this run's store already has
 
     @hook_impl
     def after_context_created(self, context: Any) -> None:
@@ -114,6 +117,7 @@ class RunTrackingHook(MlflowHook):
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
         self.run_id = None  # kedro-mlflow keeps it from an earlier session of this process
         self._catalog = catalog
+        self._logged_params = {}
         self._is_mlflow_enabled = self._open_store()
         if not self._is_mlflow_enabled:
             return
@@ -142,6 +146,32 @@ class RunTrackingHook(MlflowHook):
             experiment_id,
             view,
         )
+
+    @hook_impl
+    def before_node_run(
+        self, node: Any, catalog: Any, inputs: dict[str, Any], is_async: bool
+    ) -> None:
+        """kedro-mlflow's, with the node's parameters logged in one batch, and only those not
+        logged yet: it logs one by one, a SQLite transaction each (~100 per train run, ~1 s)."""
+        self._node_params = {}
+        try:
+            super().before_node_run(node=node, catalog=catalog, inputs=inputs, is_async=is_async)
+            new = {
+                name: value
+                for name, value in self._node_params.items()
+                if self._logged_params.get(name) != str(value)
+            }
+        finally:
+            self._node_params = None
+        if new:
+            mlflow.log_params(new)  # a changed value still fails, as log_param would
+            self._logged_params.update({name: str(value) for name, value in new.items()})
+
+    def _log_param(self, name: str, value: Any) -> None:
+        if self._node_params is not None and len(str(value)) <= MAX_PARAM_VAL_LENGTH:
+            self._node_params[name] = value
+            return
+        super()._log_param(name, value)  # a long value: mlflow.yml's long_params_strategy
 
     @hook_impl
     def after_dataset_saved(self, dataset_name: str, data: Any) -> None:

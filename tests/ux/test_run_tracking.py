@@ -171,3 +171,41 @@ def test_a_plot_is_logged_as_the_file_its_dataset_wrote(tmp_path: Path) -> None:
         mlflow.set_tracking_uri(previous)
     assert (logged / "a_plot.png").read_bytes() == b"the saved file"
     assert (logged / "in_memory_plot.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_nodes_parameters_are_logged_in_one_batch_and_only_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kedro-mlflow logs a node's parameters one transaction each, again for every node that
+    reads them: here one batch per node, of the values this run has not logged yet (issue 13)."""
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    from f1_kedro.run_tracking import RunTrackingHook
+
+    hook = RunTrackingHook()
+    hook._is_mlflow_enabled, hook.run_id = True, None
+    # what kedro-mlflow reads from conf/base/mlflow.yml when the store opens
+    hook.flatten, hook.recursive, hook.sep, hook.long_params_strategy = True, True, ".", "truncate"
+    batches: list[dict] = []
+    log_params = mlflow.log_params
+    monkeypatch.setattr(mlflow, "log_params", lambda p: batches.append(p) or log_params(p))
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
+    try:
+        experiment = mlflow.create_experiment("t", artifact_location=(tmp_path / "a").as_uri())
+        with mlflow.start_run(experiment_id=experiment) as run:
+            train = {"seasons": {"train": [2010, 2021]}, "n_jobs": 1}
+            hook.before_node_run(None, None, {"params:train": train, "rows": 1}, False)
+            hook.before_node_run(None, None, {"params:train": train}, False)
+            long = {"params:score": {"races": "x" * 7000, "seasons": [2024]}}
+            hook.before_node_run(None, None, long, False)
+        params = MlflowClient().get_run(run.info.run_id).data.params
+    finally:
+        mlflow.set_tracking_uri(previous)
+    assert batches == [
+        {"train.seasons.train": [2010, 2021], "train.n_jobs": 1},
+        {"score.seasons": [2024]},  # the long value: kedro-mlflow's truncate, alone
+    ]
+    assert params["train.seasons.train"] == "[2010, 2021]" and params["train.n_jobs"] == "1"
+    assert params["score.races"] == "x" * 6000  # MLflow's limit

@@ -76,22 +76,36 @@ class UnfinishedRunHook:
     """Marks summary files as unfinished while a run that rewrites them is under way.
 
     A run killed before it writes `score_summary` (SIGKILL, power loss) would leave the previous
-    run's summary beside this run's new PREDICTIONS. So, once the run lock is held, each named
-    dataset that the run will write is replaced by a marker (`status: unfinished`, when, which
-    pid, the last complete summary under `previous`); the node overwrites it when it succeeds,
-    and a failure turns it into `status: failed` with the error. Nodes stay pure.
+    run's summary beside this run's new PREDICTIONS. So, just before the first node that can
+    write anything (a node with a persisted output) starts, each named dataset the run will write
+    is replaced by a marker (`status: unfinished`, when, which pid, the last complete summary
+    under `previous`); the node overwrites it when it succeeds, and a failure turns it into
+    `status: failed` with the error. A run refused before that point (a bad parameter, a request
+    checked against the data by an in-memory node) leaves the summary untouched. Nodes stay pure.
     """
 
     def __init__(self, datasets: tuple[str, ...], rerun: str):
         self._datasets = datasets
         self._rerun = rerun  # the command that writes them again, for the marker's message
+        self._pending: list[str] = []
         self._marked: list[str] = []
+        self._run: dict[str, Any] = {}
 
     @hook_impl
-    def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
-        self._marked = [name for name in self._datasets if name in pipeline.all_outputs()]
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any) -> None:
+        self._pending = [name for name in self._datasets if name in pipeline.all_outputs()]
+        self._marked = []
+        self._run = run_params
+
+    @hook_impl
+    def before_node_run(self, node: Any, catalog: Any) -> None:
+        if self._pending and any(_persisted(catalog, name) for name in node.outputs):
+            self._mark(catalog)
+
+    def _mark(self, catalog: Any) -> None:
+        self._marked, self._pending = self._pending, []
         started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        pipelines = ",".join(run_params.get("pipeline_names") or ["__default__"])
+        pipelines = ",".join(self._run.get("pipeline_names") or ["__default__"])
         for name in self._marked:
             marker = {
                 "status": "unfinished",
@@ -125,7 +139,13 @@ class UnfinishedRunHook:
 
     @hook_impl
     def after_pipeline_run(self) -> None:
-        self._marked = []
+        self._marked, self._pending = [], []
+
+
+def _persisted(catalog: Any, name: str) -> bool:
+    """Whether saving `name` writes somewhere (not a MemoryDataset, nor an undeclared one)."""
+    kind = catalog.get_type(name)
+    return kind is not None and not kind.endswith("MemoryDataset")
 
 
 def _last_complete(catalog: Any, name: str) -> Any:

@@ -12,6 +12,7 @@ from f1_kedro.params_types import season_years
 from f1_kedro.pipeline_registry import register_pipelines
 from f1_kedro.pipelines.score.nodes import (
     build_predictions,
+    check_request,
     plot_monitoring,
     summarise_predictions,
 )
@@ -52,6 +53,7 @@ def test_build_passes_seasons_and_model_name_to_dbt() -> None:
     built, monitoring, latest, explanations, report = build_predictions(
         dbt,
         {"model_name": "m1"},
+        [2023],
         {**PARAMS, "seasons": [2023], "vars": {"explanation_top_k": 3}},
         TRAIN,
     )
@@ -80,7 +82,7 @@ def test_build_passes_seasons_and_model_name_to_dbt() -> None:
 def test_monitoring_compares_with_the_registered_versions_fit_seasons() -> None:
     dbt = RecordingDbt()
     registered = {"model_name": "m1", "tags": {"fit_seasons": "[2010, 2024]"}}
-    build_predictions(dbt, registered, PARAMS, TRAIN)
+    build_predictions(dbt, registered, "latest", PARAMS, TRAIN)
     assert dbt.calls[0]["vars"]["monitoring_fit_seasons"] == [2010, 2024]  # not train's split
 
 
@@ -91,7 +93,9 @@ def test_monitoring_compares_with_the_registered_versions_fit_seasons() -> None:
 )  # fmt: skip
 def test_races_are_next_or_race_ids(races: Any, expected: Any) -> None:
     dbt = RecordingDbt()
-    *_, report = build_predictions(dbt, {"model_name": "m"}, {**PARAMS, "races": races}, TRAIN)
+    *_, report = build_predictions(
+        dbt, {"model_name": "m"}, "latest", {**PARAMS, "races": races}, TRAIN
+    )
 
     assert dbt.calls[0]["vars"]["score_races"] == expected == report["races_requested"]
 
@@ -109,8 +113,29 @@ def test_races_are_next_or_race_ids(races: Any, expected: Any) -> None:
 def test_bad_score_params_are_refused_before_dbt_runs(params: dict, message: str) -> None:
     dbt = RecordingDbt()
     with pytest.raises(ValueError, match=message):
-        build_predictions(dbt, {"model_name": "m"}, {**PARAMS, **params}, TRAIN)
+        build_predictions(dbt, {"model_name": "m"}, "latest", {**PARAMS, **params}, TRAIN)
     assert dbt.calls == []
+
+
+FEATURES_BUILD = pd.DataFrame(
+    [{"BUILD": "form_window=5;include_post_race_features=false", "FORM_WINDOW": 5,
+      "INCLUDE_POST_RACE_FEATURES": False, "FEATURES_ROWS": 900, "LABELLED_ROWS": 880,
+      "FIRST_SEASON": 2019, "LAST_SEASON": 2024}]
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("seasons", "expected"),
+    [([], "latest"), ([2019, 2024], [2019, 2024]), ("2020-2021", [2020, 2021])],
+)
+def test_the_request_is_the_seasons_features_holds(seasons: Any, expected: Any) -> None:
+    assert check_request(FEATURES_BUILD, {**PARAMS, "seasons": seasons}) == expected
+
+
+def test_a_season_features_lacks_is_refused_before_any_node_writes() -> None:
+    # refused by an in-memory node: score_summary.json is not even marked unfinished (issue 15)
+    with pytest.raises(ValueError, match=r"score_seasons \[1900, 2025\].*holds seasons 2019-2024"):
+        check_request(FEATURES_BUILD, {**PARAMS, "seasons": [1900, 2019, 2025]})
 
 
 # races 1 and 2 scored in this run; race 3 by an earlier run (history kept in the table)

@@ -67,7 +67,7 @@ class Trained(TypedDict, total=False):
     classifier: Any  # ... and the fitted snowflake-ml XGBClassifier
     summary: dict[str, Any]  # run_id, input_columns, class_labels, fit_seasons, decision, ...
     metrics: dict[str, Any]  # metrics.json: run_id, model, baseline, backtest, by_season
-    search: dict[str, Any]  # hyperparameter_search.json: run_id, metric, best, candidates
+    search: dict[str, Any]  # search.json of the unit: run_id, metric, best, candidates
 
 
 class Champion(TypedDict):

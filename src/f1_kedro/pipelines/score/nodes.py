@@ -11,6 +11,7 @@ import pandas as pd
 from f1_kedro.contracts import CLASS_LABELS, KEYS
 from f1_kedro.interfaces import DbtBuilder
 from f1_kedro.params_types import season_range
+from f1_kedro.registry.lineage import features_build_record
 from f1_kedro.tables import BuiltTable
 
 from .params import Params
@@ -21,9 +22,29 @@ logger = logging.getLogger(__name__)
 MAX_RACES_LOGGED = 5  # a season is 20+ races: the summary file lists them all, the log the first
 
 
+def check_request(features_build: Any, params: dict[str, Any]) -> list[int] | str:
+    """The seasons to score, checked against FEATURES' seasons before anything is written.
+
+    FORMULA1.ML.FEATURES_BUILD (one row: FEATURES' first and last season) is enough to refuse a
+    season FEATURES lacks here, instead of inside the scoring model after the run has begun.
+    Returns the seasons, or "latest" when score.seasons is empty.
+    """
+    score = Params.checked(params)
+    first, last = features_build_record(features_build)["seasons"]
+    outside = [season for season in score.seasons if not first <= season <= last]
+    if outside:
+        raise ValueError(
+            f"score.seasons: no feature rows for score_seasons {outside} in FORMULA1.ML.FEATURES "
+            f"(it holds seasons {first}-{last}): choose score.seasons among those; nothing was "
+            "scored"
+        )
+    return list(score.seasons) or "latest"
+
+
 def build_predictions(
     dbt_project: DbtBuilder,
     registered_model: dict[str, Any],
+    seasons: list[int] | str,
     params: dict[str, Any],
     train_params: dict[str, Any],
 ) -> tuple[BuiltTable, BuiltTable, BuiltTable, BuiltTable, dict[str, Any]]:
@@ -43,7 +64,7 @@ def build_predictions(
         "monitoring_fit_seasons": _fit_seasons(registered_model, train_params),
     }
     report = dbt_project.build(select=score.select, vars=dbt_vars)
-    report["seasons_requested"] = score.seasons or "latest"
+    report["seasons_requested"] = seasons  # checked against FEATURES by check_request
     report["races_requested"] = score.races
     built = (score.predictions_table, score.monitoring_table, score.latest_table)
     return (*map(BuiltTable, built), BuiltTable(score.explanations_table), report)

@@ -3,16 +3,28 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import build_predictions, plot_monitoring, summarise_predictions
+from .nodes import build_predictions, check_request, plot_monitoring, summarise_predictions
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(
+                check_request,
+                inputs=["features_build", "params:score"],
+                outputs="score_seasons",  # in memory: a refusal here writes nothing
+                name="check_request_node",
+            ),
+            Node(
                 build_predictions,
                 # registered_model orders scoring after register in `kedro run`
-                inputs=["dbt_project", "registered_model", "params:score", "params:train"],
+                inputs=[
+                    "dbt_project",
+                    "registered_model",
+                    "score_seasons",
+                    "params:score",
+                    "params:train",
+                ],
                 outputs=[
                     "predictions",
                     "model_monitoring",

@@ -187,11 +187,16 @@ def test_sigkill_in_score_leaves_no_summary_of_the_previous_run(
     assert "kedro run --pipelines=score" in marker["message"]
     assert marker["previous"] == previous
 
-    # A failing run says so; the next complete run writes the summary of its own rows.
+    # A request refused before any node can write (a season FEATURES lacks) leaves the file as
+    # it is; a run that fails once it may have written says so; the next complete run writes the
+    # summary of its own rows.
     with pytest.raises(Exception, match="score.seasons"):
         run_kedro(built, "score", params={"score.seasons": [1900]})
+    assert json.loads(summary_file.read_text()) == marker
+    with pytest.raises(Exception, match="score_races"):
+        run_kedro(built, "score", params={"score.races": [999999]})
     failed = json.loads(summary_file.read_text())
-    assert failed["status"] == "failed" and "score_seasons [1900]" in failed["message"]
+    assert failed["status"] == "failed" and "score_races [999999]" in failed["message"]
     assert failed["previous"] == previous  # the last complete one, not the marker
     run_kedro(built, "score", params={"score.seasons": [2024]})
     summary = json.loads(summary_file.read_text())

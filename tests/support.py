@@ -480,7 +480,7 @@ class FakeDbt:
         vars: Mapping[str, Any] | None = None,
         exclude: Sequence[str] | None = None,
     ) -> dict[str, Any]:
-        self.calls.append(
-            {"select": list(select), "vars": dict(vars or {}), "exclude": list(exclude or [])}
-        )
-        return dict(self._report)
+        call = {"select": list(select), "vars": dict(vars or {}), "exclude": list(exclude or [])}
+        self.calls.append(call)
+        # the shape of DbtProject.build's report, with the given counts and seconds
+        return {"command": "build", "target": "fake", **call, "nodes": [], **self._report}

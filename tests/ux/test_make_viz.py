@@ -7,14 +7,19 @@ import subprocess
 from tests.conftest import PROJECT_ROOT
 
 
-def test_make_viz_opens_the_features_deep_link() -> None:
-    command = subprocess.run(
-        ["make", "-n", "-o", "install", "viz"],
+def make_dry_run(target: str) -> str:
+    """What `make <target>` would run (without installing first)."""
+    return subprocess.run(
+        ["make", "-n", "-o", "install", target],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
         check=True,
     ).stdout
+
+
+def test_make_viz_opens_the_features_deep_link() -> None:
+    command = make_dry_run("viz")
     # kedro-viz's own browser tab would open on __default__: it is off, the deep link opens
     assert "kedro viz run --autoreload --no-browser" in command
     assert '-m webbrowser -t "http://127.0.0.1:4141/?pid=features"' in command
@@ -23,11 +28,5 @@ def test_make_viz_opens_the_features_deep_link() -> None:
 
 
 def test_make_mlflow_is_kedro_mlflow_ui() -> None:
-    command = subprocess.run(
-        ["make", "-n", "-o", "install", "mlflow"],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    command = make_dry_run("mlflow")
     assert "kedro mlflow ui" in command

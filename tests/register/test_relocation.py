@@ -21,6 +21,7 @@ from mlflow.tracking import MlflowClient
 
 from f1_kedro.engines.duckdb import MlflowModelRegistry
 from f1_kedro.project_config import resolved_config
+from tests import dbt_python_models
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -95,6 +96,27 @@ def test_a_copy_registers_into_itself_and_leaves_the_original_untouched(
     original_client = _registry(original).client()
     versions = original_client.search_model_versions("name='f1_race_outcome'")
     assert [str(v.version) for v in versions] == ["1"]
+
+
+@pytest.mark.parametrize("model", ["predictions", "prediction_explanations"])
+def test_a_copy_scores_from_its_own_files_while_the_original_is_still_there(
+    tmp_path: Path, register_with: Any, model: str
+) -> None:
+    """Both scoring models load a copied project's version from the copy, not from the original
+    folder its store still names (the copy's store is re-based only when register opens it)."""
+    original, copy = tmp_path / "original", tmp_path / "copy"
+    register_with(_registry(original))
+    shutil.copytree(original, copy)
+    scoring = dbt_python_models.load(model)
+    for project, expected in ((copy, copy), (original, None)):
+        uri = f"sqlite:///{project / 'data/06_models/mlflow.db'}"
+        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        champion = client.get_model_version_by_alias("f1_race_outcome", "champion")
+        location = scoring.relocated_artifacts(client, champion, uri)
+        if expected is None:  # the original: loaded as stored
+            assert location is None, location
+        else:
+            assert location is not None and Path(location).is_relative_to(expected), location
 
 
 def test_the_scoring_model_looks_for_artefacts_where_the_catalog_puts_them() -> None:

@@ -396,11 +396,14 @@ def relocated_artifacts(client: Any, model_version: Any, tracking_uri: str) -> s
         stored = client.get_logged_model(stored.removeprefix("models:/")).artifact_location
     path = stored.removeprefix("file://")
     marker = f"/{ARTIFACTS_FOLDER}/"
-    if not tracking_uri.startswith("sqlite:///") or Path(path).exists() or marker not in path:
+    if not tracking_uri.startswith("sqlite:///") or marker not in path:
         return None
     database = Path(tracking_uri[len("sqlite:///") :])
     candidate = database.parent / ARTIFACTS_FOLDER / path.split(marker, 1)[1]
-    return str(candidate) if candidate.exists() else None
+    # a copy whose original is still in place must not read the original's files either
+    if not candidate.exists() or candidate.resolve() == Path(path).resolve():
+        return None
+    return str(candidate)
 
 
 def predictions_frame(

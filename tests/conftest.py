@@ -7,6 +7,7 @@ Everything here is real: DuckDB files, a fakesnow server and a moto S3 server on
 from __future__ import annotations
 
 import logging
+import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +20,10 @@ from tests.support import (  # noqa: F401
     PROJECT_ROOT,
     RACE_LEVEL_TABLES,
     README_ROW_COUNTS,
+    RECENT_DATA,
+    RECENT_PARAMS,
     SHARED_DATA,
+    built_once,
     copy_project,
     race_id_of,
     remove_race_outcomes,
@@ -39,6 +43,33 @@ def shared_data() -> Path:
 def recent_data(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The real data cut to seasons 2019-2024: small, but with lap times, pit stops and sprints."""
     return write_subset(shared_data, tmp_path_factory.mktemp("f1_2019_2024"), 2019, 2024)
+
+
+@pytest.fixture(scope="session")
+def shared_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session's temporary folder, shared by the pytest-xdist workers (each has its own
+    `popen-gw<N>` below it): what is built there once serves every worker."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@pytest.fixture(scope="session")
+def built_recent(shared_tmp: Path) -> Path:
+    """A whole `kedro run` on the real data of 2019-2024 (RECENT_PARAMS), built once per session:
+    a served model, its predictions, the registry. Copy it (`copy_built`) before running in it."""
+
+    def build(root: Path) -> None:
+        data = write_subset(SHARED_DATA, root.parent / RECENT_DATA, 2019, 2024)
+        run_kedro(root, params={**RECENT_PARAMS, "ingest.source_uri": str(data)})
+
+    return built_once(shared_tmp, "recent", build)
+
+
+@pytest.fixture(scope="session")
+def built_full(shared_tmp: Path) -> Path:
+    """A whole `kedro run` as a user types it: the default parameters, the whole data set
+    (1950-2024), built once per session. Copy it (`copy_built`) before running in it."""
+    return built_once(shared_tmp, "full", lambda root: run_kedro(root))
 
 
 @pytest.fixture

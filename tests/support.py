@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -56,6 +56,15 @@ RACE_LEVEL_TABLES = (
     "results",
     "sprint_results",
 )
+
+# A whole run's parameters for tests that need a served model, not a good one: one grid point.
+ONE_POINT_GRID = {"max_depth": [2], "learning_rate": [0.1], "n_estimators": [100]}
+RECENT_PARAMS = {
+    "train.seasons.train": [2019, 2021],
+    "train.seasons.backtest": [2021, 2024],  # two seasons before the first: 2019-2020
+    "train.search.grid": ONE_POINT_GRID,
+}
+RECENT_DATA = "f1_2019_2024"  # the folder, beside the project, of the data `built_recent` ran on
 
 
 # --- the real data, cut to size -----------------------------------------------------------------
@@ -204,6 +213,51 @@ def parsed_dbt_target() -> Path:
     return project / "target"
 
 
+def built_once(base: Path, name: str, build: Callable[[Path], None]) -> Path:
+    """A scratch project (as `copy_project` lays it out, in `<base>/built_<name>`) that
+    `build(project root)` brought to some state, built once per test session.
+
+    `base` is the session's temporary folder: under pytest-xdist pass the one the workers share
+    (`shared_tmp`), so that the first worker builds while the others wait on a file lock and then
+    reuse it. Never run or write in the result: `copy_built` gives a module its own copy.
+    """
+    from filelock import FileLock
+
+    folder = base / f"built_{name}"
+    with FileLock(f"{folder}.lock"):
+        if not (folder / ".built").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            root = copy_project(folder)
+            previous = Path.cwd()
+            os.chdir(root)  # Kedro resolves the catalog's paths against the working directory
+            try:
+                build(root)
+            finally:
+                os.chdir(previous)
+            (folder / ".built").touch()
+    return folder
+
+
+def copy_built(folder: Path, target: Path) -> Path:
+    """A copy of a `built_once` project under `target`; returns its root. A copied project keeps
+    to its own files, MLflow registry included (tests/register/test_relocation.py)."""
+    ignore = shutil.ignore_patterns(".built")
+    shutil.copytree(folder, target, symlinks=True, ignore=ignore, dirs_exist_ok=True)
+    return target / "f1_kedro"
+
+
+def nested_params(dotted: Mapping[str, Any]) -> dict[str, Any]:
+    """{"a.b": 1} -> {"a": {"b": 1}}, as the CLI reads `--params=a.b=1`."""
+    nested: dict[str, Any] = {}
+    for key, value in dotted.items():
+        *parents, leaf = key.split(".")
+        level = nested
+        for part in parents:
+            level = level.setdefault(part, {})
+        level[leaf] = value
+    return nested
+
+
 def run_kedro(
     project_dir: Path,
     pipeline: str | None = None,
@@ -218,14 +272,10 @@ def run_kedro(
     from kedro.framework.startup import bootstrap_project
 
     bootstrap_project(project_dir)
-    nested: dict[str, Any] = {}
-    for key, value in (params or {}).items():  # as the CLI does with --params=a.b=c
-        *parents, leaf = key.split(".")
-        level = nested
-        for part in parents:
-            level = level.setdefault(part, {})
-        level[leaf] = value
-    with KedroSession.create(project_path=project_dir, env=env, runtime_params=nested) as session:
+    runtime_params = nested_params(params or {})
+    with KedroSession.create(
+        project_path=project_dir, env=env, runtime_params=runtime_params
+    ) as session:
         return session.run(pipeline_names=[pipeline] if pipeline else None)
 
 

@@ -1,8 +1,8 @@
 """Faults after the warehouse is built: SIGKILL in the dbt build and in register, damaged or
 missing registry entries and model artefacts when scoring, parameters that make no sense.
 
-One scratch project for the module: a full `kedro run` (2019-2024, a one-point grid) as in
-tests/score/test_score_pipeline.py; the tests below run in order on it, each leaving it usable.
+One scratch project for the module: a copy of the session's `built_recent` (a full `kedro run`,
+2019-2024, a one-point grid); the tests below run in order on it, each leaving it usable.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+import yaml
 
-from tests.conftest import SHARED_DATA, copy_project, run_kedro, write_subset
+from tests.conftest import SHARED_DATA, run_kedro, write_subset
 from tests.faults.conftest import (
     KedroProcess,
     registry_state,
@@ -24,29 +25,21 @@ from tests.faults.conftest import (
     table_counts,
     warehouse_files,
 )
+from tests.support import RECENT_PARAMS, copy_built, nested_params
 
-PARAMS = {
-    "train.seasons.train": [2019, 2021],
-    "train.seasons.backtest": [2021, 2024],  # two seasons before the first: 2019-2020
-    "train.search.grid": {"max_depth": [2], "learning_rate": [0.1], "n_estimators": [100]},
-}
 MODEL = "f1_race_outcome"
 STAGE = Path("data/06_models/ml_stage/ML_STAGE") / MODEL
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory, recent_data: Path) -> Iterator[Path]:
-    base = tmp_path_factory.mktemp("faults_built")
-    root = copy_project(base)
-    # Subprocess runs read the same parameters from conf/local.
+def built(tmp_path_factory: pytest.TempPathFactory, built_recent: Path) -> Iterator[Path]:
+    root = copy_built(built_recent, tmp_path_factory.mktemp("faults_built"))
+    # Subprocess runs read the parameters the build ran with from conf/local.
     (root / "conf/local/parameters_faults.yml").write_text(
-        "train:\n  seasons:\n    train: [2019, 2021]\n    backtest: [2021, 2024]\n"
-        "  search:\n    grid:\n"
-        "      max_depth: [2]\n      learning_rate: [0.1]\n      n_estimators: [100]\n"
+        yaml.safe_dump(nested_params(RECENT_PARAMS))
     )
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(root)
-        run_kedro(root, params={**PARAMS, "ingest.source_uri": str(recent_data)})
         yield root
 
 
@@ -237,7 +230,7 @@ def test_scoring_with_the_model_artifact_gone_names_it_and_keeps_the_predictions
         path.rename(away)
     try:
         with pytest.raises(
-            Exception, match=rf"(?s)model artifact models:/{MODEL}/{champion} .*could not be loaded"
+            Exception, match=rf"(?s)model artifact models:/{MODEL}/{champion} .*could not be"
         ):
             run_kedro(built, "score", params={"score.seasons": [2023]})
     finally:

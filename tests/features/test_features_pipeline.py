@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from f1_kedro.dbt_project import DbtBuildError
-from tests.support import ingest, read_features, run_kedro
+from tests.support import RECENT_DATA, ingest, read_features, run_kedro
 
 CONTRACT_COLUMNS = [
     "RACE_ID",
@@ -48,11 +48,9 @@ def expected_rows(source: Path) -> int:
     return len(results.drop_duplicates(["raceId", "driverId"]))
 
 
-def test_features_pipeline_builds_and_every_dbt_test_passes(
-    project: Path, recent_data: Path
-) -> None:
-    ingest(project, recent_data)
-    run_kedro(project, "features")
+def test_features_pipeline_builds_and_every_dbt_test_passes(built_recent: Path) -> None:
+    # the session's whole `kedro run` on 2019-2024, read-only: its features stage is this one
+    project, recent_data = built_recent / "f1_kedro", built_recent / RECENT_DATA
 
     report = json.loads((project / "data/08_reporting/dbt_features_report.json").read_text())
     assert report["target"] == "duckdb"

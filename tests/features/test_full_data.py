@@ -1,4 +1,6 @@
-"""The features pipeline on the whole real data set (1950-2024): every dbt test passes."""
+"""The features pipeline on the whole real data set (1950-2024): every dbt test passes.
+
+Reads the session's `built_full` (a whole `kedro run` with the default parameters), read-only."""
 
 from __future__ import annotations
 
@@ -8,14 +10,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.support import ingest, read_features, run_kedro
+from tests.support import read_features
 
 
 @pytest.mark.full_data
-def test_features_pipeline_on_the_full_data(project: Path, shared_data: Path) -> None:
-    ingest(project, shared_data)
-    run_kedro(project, "features")
-
+def test_features_pipeline_on_the_full_data(built_full: Path, shared_data: Path) -> None:
+    project = built_full / "f1_kedro"
     report = json.loads((project / "data/08_reporting/dbt_features_report.json").read_text())
     assert set(report["counts"]) == {"pass", "success"}, report["counts"]
     features = read_features(project)

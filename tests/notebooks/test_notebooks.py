@@ -14,10 +14,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests.conftest import PROJECT_ROOT, run_kedro
+from tests.conftest import PROJECT_ROOT
+from tests.support import copy_built
 
 NOTEBOOKS = sorted((PROJECT_ROOT / "notebooks").glob("*.ipynb"))
-SMALL_GRID = {"max_depth": [2], "learning_rate": [0.1], "n_estimators": [100]}
 KERNEL = "kedro_f1_kedro"  # the kernel `kedro jupyter lab` creates: kedro_<package_name>
 
 
@@ -49,13 +49,14 @@ def test_committed_notebook_has_no_stale_outputs(path: Path) -> None:
 
 @pytest.mark.full_data
 def test_notebooks_run_top_to_bottom_on_the_full_data(
-    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    built_full: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from nbclient import NotebookClient
 
     # the data the notebooks read: FORMULA1.ML.FEATURES on the whole data set (01, 02) and a
-    # served model's predictions, explanations and monitoring (03); a one-point grid keeps it short
-    run_kedro(project, params={"train.search.grid": SMALL_GRID})
+    # served model's predictions, explanations and monitoring (03): a whole `kedro run`, copied
+    project = copy_built(built_full, tmp_path / "built")
+    monkeypatch.chdir(project)
 
     # the kernel as `kedro jupyter lab` installs it (ipykernel + `--ext kedro.ipython`), into a
     # scratch Jupyter data dir instead of ~/.local/share/jupyter

@@ -19,13 +19,13 @@ import pytest
 from sklearn.metrics import accuracy_score, f1_score, log_loss
 
 from tests.conftest import copy_project, remove_race_outcomes, run_kedro, write_subset
-from tests.support import query
+from tests.support import ONE_POINT_GRID, query
 
 SPAIN, AUSTRIA = 1130, 1131  # 2024 rounds 10 and 11
 PARAMS = {
     "train.seasons.train": [2019, 2021],
     "train.seasons.backtest": [2023, 2023],  # one backtest season: this test is about scoring
-    "train.search.grid": {"max_depth": [2], "learning_rate": [0.1], "n_estimators": [100]},
+    "train.search.grid": ONE_POINT_GRID,
 }
 
 

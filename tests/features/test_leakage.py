@@ -1,10 +1,11 @@
 """No leakage: the features of race R are identical when every race after R is removed.
 
-The same dbt models run on real data (2019-2024): on the whole subset, then on a copy cut
-after a mid-season race R (as on the day after R). Every feature row of a race up to R must be
-the same in both; a window or a standing that peeked at a later race would differ.
-A third build stops on the Saturday night before race R+1 (its qualifying in, its results not):
-R+1's rows, built to be scored, must equal those built once its results exist.
+The same dbt models run on real data (2019-2024): on the whole subset (the session's
+`built_recent`, read-only), then on a copy cut after a mid-season race R (as on the day after
+R). Every feature row of a race up to R must be the same in both; a window or a standing that
+peeked at a later race would differ. A third build stops on the Saturday night before race R+1
+(its qualifying in, its results not): R+1's rows, built to be scored, must equal those built
+once its results exist.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pandas as pd
 
 from tests.conftest import race_id_of, remove_race_outcomes, run_kedro, write_subset
 from tests.features.conftest import ingest, read_features, truncate_after
+from tests.support import RECENT_DATA
 
 # Mid-season, so "before" covers both earlier seasons and earlier rounds of the same season.
 CUT_SEASON, CUT_ROUND = 2022, 11
@@ -40,10 +42,15 @@ def build_features(project: Path, source: Path) -> pd.DataFrame:
     return read_features(project)
 
 
+def whole_subset(built_recent: Path) -> tuple[pd.DataFrame, Path]:
+    """FEATURES built on the whole 2019-2024 subset, and that subset's folder."""
+    return read_features(built_recent / "f1_kedro"), built_recent / RECENT_DATA
+
+
 def test_features_of_a_race_do_not_change_when_later_races_are_removed(
-    project: Path, recent_data: Path, tmp_path: Path
+    project: Path, built_recent: Path, tmp_path: Path
 ) -> None:
-    full = build_features(project, recent_data)
+    full, recent_data = whole_subset(built_recent)
     cut = build_features(
         project, truncate_after(recent_data, tmp_path / "cut", CUT_SEASON, CUT_ROUND)
     )
@@ -63,10 +70,10 @@ def test_features_of_a_race_do_not_change_when_later_races_are_removed(
 
 
 def test_features_of_an_upcoming_race_equal_those_built_after_it(
-    project: Path, recent_data: Path, tmp_path: Path
+    project: Path, built_recent: Path, tmp_path: Path
 ) -> None:
     """Issue 12: the row scored on Saturday is the row the model would see after Sunday."""
-    full = build_features(project, recent_data)
+    full, recent_data = whole_subset(built_recent)
     saturday = write_subset(
         recent_data, tmp_path / "saturday", 0, CUT_SEASON, last_round=CUT_ROUND + 1
     )

@@ -27,6 +27,7 @@ class Layer:
     name: str
     inputs: tuple[str, ...]  # DATABASE.SCHEMA.TABLE of sources and earlier layers' tables
     outputs: tuple[str, ...]  # the tables this layer writes
+    reads_sources: bool = False  # reads a dbt source: a raw table, which only ingest loads
 
 
 def relation(node: Mapping[str, Any]) -> str:
@@ -53,6 +54,7 @@ def layers(manifest: Mapping[str, Any]) -> list[Layer]:
     reads: dict[str, set[str]] = {}
     writes: dict[str, list[str]] = {}
     after: dict[str, set[str]] = {}
+    sourced: set[str] = set()
     for uid, node in sorted(models.items()):
         layer = layer_of[uid]
         writes.setdefault(layer, []).append(names[uid])
@@ -64,9 +66,13 @@ def layers(manifest: Mapping[str, Any]) -> list[Layer]:
                 reads.setdefault(layer, set()).add(names[parent])
             if parent in models:
                 after[layer].add(layer_of[parent])
+            if parent in manifest["sources"]:
+                sourced.add(layer)
     order = _build_order(after)
     return [
-        Layer(name, tuple(sorted(reads.get(name, ()))), tuple(sorted(writes[name])))
+        Layer(
+            name, tuple(sorted(reads.get(name, ()))), tuple(sorted(writes[name])), name in sourced
+        )
         for name in order
     ]
 

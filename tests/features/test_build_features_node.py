@@ -104,3 +104,50 @@ def test_dbt_parses_once_per_vars_and_keeps_a_state_per_var_names(
     features_state, score_state = target_path(builds[0][0]), target_path(builds[2][0])
     assert features_state.startswith("target/kedro-duckdb-")
     assert features_state == target_path(builds[1][0]) != score_state == target_path(builds[3][0])
+
+
+def _node(uid: str, layer: str, parents: list[str], database: str = "FORMULA1") -> dict:
+    name = uid.rsplit(".", 1)[1]
+    return {
+        "resource_type": "model",
+        "package_name": "f1_formula1",
+        "language": "sql",
+        "fqn": ["f1_formula1", layer, name],
+        "database": database,
+        "schema": layer.upper(),
+        "name": name,
+        "depends_on": {"nodes": parents},
+    }
+
+
+def test_the_layer_that_reads_sources_waits_for_ingest_whatever_their_database() -> None:
+    """Sources are what ingest loads, under any database name (the smoke's renamed F1_SMOKE_*_RAW
+    as well as RAW): the layer reading them, and only it, waits for ingest_report."""
+    from f1_kedro.dbt_layers import layers
+
+    source = "source.f1_formula1.f1.results"
+    manifest = {
+        "metadata": {"project_name": "f1_formula1"},
+        "sources": {
+            source: {"database": "F1_SMOKE_X_RAW", "schema": "FORMULA1", "name": "results"}
+        },
+        "nodes": {
+            "model.f1_formula1.stg_results": _node(
+                "model.f1_formula1.stg_results", "staging", [source]
+            ),
+            "model.f1_formula1.fct": _node(
+                "model.f1_formula1.fct", "marts", ["model.f1_formula1.stg_results"]
+            ),
+        },
+    }
+    staging, marts = layers(manifest)
+    assert (staging.name, staging.reads_sources) == ("staging", True)
+    assert staging.inputs == ("F1_SMOKE_X_RAW.FORMULA1.RESULTS",)
+    assert (marts.name, marts.reads_sources) == ("marts", False)
+
+
+def test_the_features_pipeline_runs_the_source_layer_after_ingest() -> None:
+    from f1_kedro.pipelines.features import create_pipeline
+
+    waiting = {n.name for n in create_pipeline().nodes if "ingest_report" in n.inputs}
+    assert waiting == {"dbt_staging_node", "summarise_dbt_build_node"}

@@ -18,7 +18,6 @@ DATASET_OF_TABLE = {
     "FORMULA1.ML.FEATURES": "model_input_table",
     "FORMULA1.ML.FEATURES_BUILD": "features_build",  # train records it (lineage, issue 15.5)
 }
-RAW = "RAW."
 
 
 def _dataset(table: str) -> str:
@@ -29,8 +28,9 @@ def create_pipeline(**kwargs) -> Pipeline:
     nodes, reports = [], []
     for layer in layers(load_manifest()):
         report = f"dbt_{layer.name}_report"
-        # a layer that reads RAW runs after ingest has loaded it (RAW tables have no producer)
-        after_ingest = ["ingest_report"] if any(t.startswith(RAW) for t in layer.inputs) else []
+        # a layer that reads dbt sources runs after ingest has loaded them (they have no producer
+        # here; their database is conf's, e.g. RAW or a renamed smoke database)
+        after_ingest = ["ingest_report"] if layer.reads_sources else []
         nodes.append(
             Node(
                 layer_builder(layer.name, layer.outputs),

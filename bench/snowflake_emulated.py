@@ -7,7 +7,8 @@ Starts `bench.snowflake_emulator` on a free port, runs the command a user types,
 with only SNOWFLAKE_* variables pointing it at 127.0.0.1, then counts the rows of every RAW table
 (against the CSV files) and of FORMULA1.ML.FEATURES, and stops the emulator whatever happened.
 The public bucket is served from a local folder holding one season (`--season`, default 2024)
-of the real data: one season keeps the run under a minute on 2 cores.
+of the real data: one season keeps the run under a minute on 2 cores. The names it checks (the
+FORMULA1 and RAW databases) are the project's conf's, so a renamed copy (the smoke's) runs too.
 """
 
 from __future__ import annotations
@@ -41,6 +42,14 @@ def public_bucket(project: Path) -> str:
     """The URL sql/snowflake's external stage reads (conf/snowflake/parameters_snowflake.yml)."""
     names = yaml.safe_load((project / "conf/snowflake/parameters_snowflake.yml").read_text())
     return names["snowflake"]["source_stage_url"]
+
+
+def database_names(project: Path) -> tuple[str, str]:
+    """(FORMULA1's database, RAW's database) as `kedro run --env snowflake` resolves them."""
+    from f1_kedro.project_config import resolved_config
+
+    params = resolved_config("parameters", "snowflake", project_root=project)
+    return params["snowflake"]["database"], params["ingest"]["raw_database"]
 
 
 def emulator_env(port: int) -> dict[str, str]:
@@ -130,14 +139,12 @@ def run(
     season: int,
     workdir: Path,
     runs: tuple[str, ...] = (PIPELINES,),
-    database: str = "FORMULA1",
-    raw_database: str = "RAW",
 ) -> dict[str, Any]:
     """The whole emulated run; returns the report the make target prints. Raises on a mismatch.
 
-    `runs`: the `--pipelines` of each `kedro run`, in order; `database` / `raw_database`: where
-    the project's FORMULA1 and RAW are (the smoke command's renamed copy runs here too).
+    `runs`: the `--pipelines` of each `kedro run`, in order.
     """
+    database, raw_database = database_names(project)
     mirror_dir = one_season(data, workdir / f"season_{season}", season)
     routes = workdir / "routes.jsonl"
     port = _free_port()
@@ -178,6 +185,7 @@ def run(
     lines = [json.loads(line) for line in routes.read_text().splitlines()]
     return {
         "commands": [f"kedro run --env snowflake --pipelines {p}" for p in runs],
+        "features": features,
         "season": season,
         "rows": counts,
         "routes": dict(Counter(line["route"] for line in lines)),
@@ -207,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(report, indent=2))
     print(
         f"OK: {len(report['rows']) - 1} RAW tables match their files, "
-        f"FORMULA1.ML.FEATURES has {report['rows']['FORMULA1.ML.FEATURES']} rows "
+        f"{report['features']} has {report['rows'][report['features']]} rows "
         f"({report['wall_s']} s wall, {report['cpu_s_children']} s CPU in subprocesses)"
     )
     return 0

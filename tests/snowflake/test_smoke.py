@@ -1,6 +1,7 @@
 """Issue 18: the real-account smoke command (bench/snowflake_smoke.py) cannot run here, so what it
 generates is tested: its names, the renamed project (SQL parsed by sqlglot's Snowflake dialect,
-no object outside the smoke namespace), the drop at the end (also after a failure), the dry run."""
+no object outside the smoke namespace), the drop at the end (also after a failure), the dry run.
+Its renamed project's bootstrap, ingest and features run on the emulator in test_emulated_run.py."""
 
 from __future__ import annotations
 
@@ -179,25 +180,3 @@ def test_a_failed_stage_still_drops_everything(
         smoke.run(NAMES, tmp_path)
     assert stages == ["bootstrap", "ingest"]
     assert connection.executed == NAMES.drops() and connection.closed
-
-
-def test_the_renamed_project_runs_bootstrap_ingest_features_on_the_emulator(
-    shared_data: Path, tmp_path: Path
-) -> None:
-    """The smoke's first three stages, as it runs them (one `kedro run` each), in its renamed
-    scratch project on the fakesnow emulator: the rename is consistent across conf, SQL and dbt."""
-    from bench import snowflake_emulated
-
-    project = tmp_path / P
-    smoke.scratch_project(project, NAMES)
-    report = snowflake_emulated.run(
-        project,
-        shared_data,
-        2024,
-        tmp_path / "emulated",
-        runs=smoke.STAGES[:3],
-        database=NAMES.database,
-        raw_database=NAMES.raw_database,
-    )
-    assert report["rows"][f"{P}_RAW.FORMULA1.RESULTS"] == report["rows"][f"{P}.ML.FEATURES"] == 479
-    assert report["not_executed"]["CREATE WAREHOUSE"] == 3

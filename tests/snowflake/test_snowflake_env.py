@@ -3,9 +3,11 @@ and `kedro run --env snowflake` without credentials stops before any node."""
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ import yaml
 
 from f1_kedro.engines.snowflake import credentials
 from f1_kedro.engines.snowflake import session as sessions
+from tests.support import run_kedro
 
 SECRET = "Tr0ub4dor&3-not-a-real-password"
 
@@ -61,16 +64,46 @@ def _failed_snowflake_run(project: Path, pipelines: str, env: dict[str, str]) ->
     return output
 
 
-def test_run_without_credentials_fails_fast(project: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SNOWFLAKE_")}
-    env.update(SNOWFLAKE_PASSWORD=SECRET, COLUMNS="400")
-    output = _failed_snowflake_run(project, "bootstrap,ingest", env)
+def _failed_in_process(
+    project: Path,
+    pipeline: str,
+    values: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> str:
+    """The same run in this process, the environment holding `values` only (as SNOWFLAKE_*).
+
+    Returns, on one line, the error with its whole chain as formatted, every log record and all
+    that was printed: what a user could see of it (the CLI prints the message of that error).
+    """
+    for name in credentials.ENV_VARS.values():
+        # recorded, then removed: the run's export for dbt is undone after the test too
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+    for key, value in values.items():
+        monkeypatch.setenv(credentials.ENV_VARS[key], value)
+    with caplog.at_level(logging.INFO), pytest.raises(Exception) as failure:
+        run_kedro(project, pipeline, env="snowflake")
+    seen = [*traceback.format_exception(failure.value), caplog.text, *capsys.readouterr()]
+    assert sessions.SESSIONS._session is None  # nothing left open for the next test
+    return " ".join(" ".join(seen).split())
+
+
+def test_run_without_credentials_fails_fast(
+    project: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, capsys: Any
+) -> None:
+    """In process: the CLI's own output is checked on a run that fails the same way (a node's
+    connection error, through the same hook) by the subprocess test below."""
+    seen = _failed_in_process(
+        project, "bootstrap", {"password": SECRET}, monkeypatch, caplog, capsys
+    )
     assert (
         "Snowflake credentials are missing: SNOWFLAKE_ACCOUNT, SNOWFLAKE_USER, SNOWFLAKE_ROLE, "
-        "SNOWFLAKE_WAREHOUSE." in output
-    ), output[-2000:]
-    assert SECRET not in output
-    assert "▶" not in output  # StageTimingHook logs every node start: none started
+        "SNOWFLAKE_WAREHOUSE." in seen
+    ), seen[-2000:]
+    assert SECRET not in seen
+    assert "▶" not in caplog.text  # StageTimingHook logs every node start: none started
     assert not (project / "data" / "08_reporting" / "bootstrap_report.json").exists()
 
 
@@ -82,36 +115,47 @@ def _closed_port() -> int:
         return sock.getsockname()[1]
 
 
-def _in_credentials_file(project: Path, env: dict[str, str], values: dict[str, Any]) -> None:
-    (project / credentials.CREDENTIALS_FILE).write_text(
-        yaml.safe_dump({"snowflake": {**values, "login_timeout": 5}})
-    )
-
-
-def _in_environment(project: Path, env: dict[str, str], values: dict[str, Any]) -> None:
-    env.update({credentials.ENV_VARS[k]: str(v) for k, v in values.items()})
-
-
-@pytest.mark.parametrize("provide", [_in_credentials_file, _in_environment])
-def test_run_reads_credentials_and_fails_only_on_connecting(project: Path, provide: Any) -> None:
-    """Issue 18, defect 2: `--env snowflake` reads conf/snowflake/credentials.yml (Kedro never
-    reads conf/local then) or the environment, passes the check and stops at the account's host."""
-    values = {
+def _values() -> dict[str, str]:
+    return {
         "account": "acme-f1",
         "user": "F1_KEDRO",
         "password": SECRET,
         "role": "TRANSFORMER",
         "warehouse": "TRANSFORMING",
         "host": "127.0.0.1",
-        "port": _closed_port(),
+        "port": str(_closed_port()),
         "protocol": "http",
     }
+
+
+CONNECT_FAILED = "could not open a Snowflake session for account 'acme-f1' at 127.0.0.1"
+
+
+def test_run_reads_the_credentials_file_and_fails_only_on_connecting(project: Path) -> None:
+    """Issue 18, defect 2: `kedro run --env snowflake` reads conf/snowflake/credentials.yml (Kedro
+    never reads conf/local then), passes the check and stops at the account's host. A subprocess,
+    as a user runs it: the CLI's printed message and logs/last_error.log hold no secret."""
+    values: dict[str, Any] = {**_values(), "login_timeout": 5}
+    values["port"] = int(values["port"])
+    (project / credentials.CREDENTIALS_FILE).write_text(yaml.safe_dump({"snowflake": values}))
     env = {k: v for k, v in os.environ.items() if not k.startswith("SNOWFLAKE_")}
     env["COLUMNS"] = "400"
-    provide(project, env, values)
     output = _failed_snowflake_run(project, "bootstrap", env)
     assert "credentials are missing" not in output, output[-2000:]
-    assert "could not open a Snowflake session for account 'acme-f1' at 127.0.0.1" in output, (
-        output[-2000:]
-    )
+    assert CONNECT_FAILED in output, output[-2000:]
+    assert "bootstrap_warehouse_node" in output  # the node that connected first
     assert SECRET not in output
+    assert SECRET not in (project / "logs" / "last_error.log").read_text()
+
+
+def test_run_reads_credentials_from_the_environment_and_fails_only_on_connecting(
+    project: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, capsys: Any
+) -> None:
+    """The same from SNOWFLAKE_* variables, no credentials file; in process (the CLI's output is
+    the test above's)."""
+    assert not (project / credentials.CREDENTIALS_FILE).exists()
+    seen = _failed_in_process(project, "bootstrap", _values(), monkeypatch, caplog, capsys)
+    assert "credentials are missing" not in seen, seen[-2000:]
+    assert CONNECT_FAILED in seen, seen[-2000:]
+    assert SECRET not in seen
+    assert "▶" in caplog.text  # the node started: the log is captured here (see the test above)

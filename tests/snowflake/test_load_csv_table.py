@@ -60,12 +60,28 @@ def _schemas(session: Any) -> set[str]:
     return {row[0] for row in cursor.fetchall()}
 
 
-def test_loads_all_14_tables_in_one_swap_and_reloads(
-    emulated_warehouse: EmulatedWarehouse, snowpark_on_fakesnow: Any, sample_stage_dir: Path
-) -> None:
+@pytest.fixture(scope="module")
+def loaded(snowpark_on_fakesnow: Any, sample_stage_dir: Path) -> tuple[EmulatedWarehouse, dict]:
+    """The 14 tables loaded from the sample, once per module: the tests below that break a load
+    start from here (each asserts that it left every table as it was, so the next one can too)."""
     _stage(snowpark_on_fakesnow, STAGE, sample_stage_dir)
+    warehouse = EmulatedWarehouse(snowpark_on_fakesnow, SQL_DIR, file_format=FILE_FORMAT)
+    return warehouse, warehouse.load_csv_tables(table_specs(INGEST), STAGE, {})
+
+
+def _loaded_counts(sample_stage_dir: Path) -> dict[str, int]:
+    """Every raw table's rows as the sample loads them (what a failed load must leave)."""
+    return {
+        spec.target: len((sample_stage_dir / f"{spec.name}.csv").read_text().splitlines()) - 1
+        for spec in table_specs(INGEST)
+    }
+
+
+def test_loads_all_14_tables_in_one_swap_and_reloads(
+    loaded: tuple[EmulatedWarehouse, dict], snowpark_on_fakesnow: Any, sample_stage_dir: Path
+) -> None:
+    emulated_warehouse, report = loaded
     specs = table_specs(INGEST)
-    report = emulated_warehouse.load_csv_tables(specs, STAGE, {})
     for spec in specs:
         rows = len((sample_stage_dir / f"{spec.name}.csv").read_text().splitlines()) - 1
         assert report[spec.name] == {
@@ -144,13 +160,13 @@ def test_a_missing_or_bad_file_stops_before_the_swap(
     sample_stage_dir: Path,
     tmp_path: Path,
     break_one: Any,
+    loaded: tuple[EmulatedWarehouse, dict],
 ) -> None:
     """Issue 15 item 3 on Snowflake: the first file changed (a swap would show), another one
     missing or bad: no table changes, the loading schema is gone, the swap never ran."""
     specs = table_specs(INGEST)
-    _stage(snowpark_on_fakesnow, STAGE, sample_stage_dir)
-    emulated_warehouse.load_csv_tables(specs, STAGE, {})
-    before = {s.target: _count(snowpark_on_fakesnow, s.target) for s in specs}
+    before = _loaded_counts(sample_stage_dir)
+    assert {s.target: _count(snowpark_on_fakesnow, s.target) for s in specs} == before
     changed = tmp_path / "changed"
     shutil.copytree(sample_stage_dir, changed)
     first = changed / f"{specs[0].name}.csv"
@@ -233,15 +249,15 @@ class _SwapFails(EmulatedWarehouse):
 
 
 def test_a_failed_swap_leaves_every_table_old_and_no_loading_schema(
-    snowpark_on_fakesnow: Any, sample_stage_dir: Path, tmp_path: Path
+    snowpark_on_fakesnow: Any,
+    sample_stage_dir: Path,
+    tmp_path: Path,
+    loaded: tuple[EmulatedWarehouse, dict],
 ) -> None:
     """Where 14 table SWAPs could stop halfway (14 commits), the one schema SWAP cannot."""
     specs = table_specs(INGEST)
-    _stage(snowpark_on_fakesnow, STAGE, sample_stage_dir)
-    EmulatedWarehouse(snowpark_on_fakesnow, SQL_DIR, file_format=FILE_FORMAT).load_csv_tables(
-        specs, STAGE
-    )
-    before = {s.target: _count(snowpark_on_fakesnow, s.target) for s in specs}
+    before = _loaded_counts(sample_stage_dir)
+    assert {s.target: _count(snowpark_on_fakesnow, s.target) for s in specs} == before
     short = tmp_path / "short"
     short.mkdir()
     for source in sample_stage_dir.glob("*.csv"):  # every file changed: any swap would show

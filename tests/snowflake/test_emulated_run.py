@@ -33,13 +33,18 @@ GET_ROUTE = "emulator (GET served from fakesnow's stage folder)"
 
 
 @pytest.fixture(scope="module")
-def report(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def renamed_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    project = tmp_path_factory.mktemp("emulated") / P
+    smoke.scratch_project(project, NAMES)
+    return project
+
+
+@pytest.fixture(scope="module")
+def report(shared_data: Path, renamed_project: Path) -> dict[str, Any]:
     """The one emulated run; raises unless every RAW table holds its file's rows and FEATURES
     has rows (bench.snowflake_emulated.run checks both)."""
-    workdir = tmp_path_factory.mktemp("emulated")
-    project = workdir / P
-    smoke.scratch_project(project, NAMES)
-    report = snowflake_emulated.run(project, shared_data, 2024, workdir / "emulated")
+    workdir = renamed_project.parent / "emulated"
+    report = snowflake_emulated.run(renamed_project, shared_data, 2024, workdir)
     print(report)
     return report
 
@@ -69,6 +74,23 @@ def test_bootstrap_ingest_features_run_on_the_emulator(report: dict[str, Any]) -
     assert report["not_executed"]["CREATE WAREHOUSE"] == report["not_executed"]["CREATE ROLE"] == 3
     # docs/snowflake.md's ledger: 3 + 18 + 9 from bootstrap, 8 re-aimed at ingest's loading schema
     assert report["not_executed"]["GRANT"] == 38
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="features/pipeline.py's DATASET_OF_TABLE keys on 'FORMULA1.ML.FEATURES': with FORMULA1 "
+    "renamed, the features node writes <P>__ML__FEATURES and train's model_input_table has no "
+    "producer, so one `kedro run` does not order train after features",
+)
+def test_train_reads_the_table_the_renamed_features_pipeline_writes(
+    report: dict[str, Any], renamed_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the run left its dbt parse in the project: the pipeline is built from it, nothing re-parsed
+    assert (renamed_project / "dbt" / "target" / "manifest.json").exists()
+    monkeypatch.chdir(renamed_project)
+    from f1_kedro.pipelines.features.pipeline import create_pipeline
+
+    assert {"model_input_table", "features_build"} <= create_pipeline().all_outputs()
 
 
 def test_the_default_run_checks_the_conf_names() -> None:

@@ -135,3 +135,20 @@ def test_snowflake_has_no_embedded_engine_dataset() -> None:
     catalog = resolved_config("catalog", "snowflake")
     on_duckdb = sorted(name for name, entry in catalog.items() if "engines.duckdb" in str(entry))
     assert on_duckdb == []
+
+
+@pytest.mark.parametrize("env", [None, "snowflake"])
+def test_the_score_tables_in_parameters_are_the_catalogs(env: str | None) -> None:
+    """The score node returns each table it built by the name params give it, and the catalog
+    entry checks that name (f1_kedro.tables.BuiltTable): the two must be the same table."""
+    score = resolved_config("parameters", env)["score"]
+    catalog = resolved_config("catalog", env)
+    datasets = {
+        "predictions_table": "predictions",
+        "monitoring_table": "model_monitoring",
+        "latest_table": "predictions_latest",
+        "explanations_table": "prediction_explanations",
+    }
+    assert {key for key in score if key.endswith("_table")} == set(datasets)
+    for key, dataset in datasets.items():
+        assert score[key] == catalog[dataset]["table"], (key, dataset)

@@ -19,7 +19,15 @@ from f1_kedro.pipelines.score.nodes import (
 from f1_kedro.tables import BuiltTable
 from tests.support import FakeDbt as RecordingDbt
 
-PARAMS = {"seasons": None, "select": ["predictions"], "vars": {}, "predictions_table": "ML.P"}
+PARAMS = {
+    "seasons": None,
+    "select": ["predictions"],
+    "vars": {},
+    **{
+        f"{t}_table": f"ML.{t.upper()}"
+        for t in ("predictions", "monitoring", "latest", "explanations")
+    },
+}
 TRAIN = {"seasons": {"train": [2019, 2021], "validation": [2022, 2022], "test": [2023, 2024]}}
 
 
@@ -58,10 +66,11 @@ def test_build_passes_seasons_and_model_name_to_dbt() -> None:
         TRAIN,
     )
 
-    assert built == BuiltTable("ML.P")
-    assert monitoring == BuiltTable("FORMULA1.ML.MODEL_MONITORING")
-    assert latest == BuiltTable("FORMULA1.ML.PREDICTIONS_LATEST")
-    assert explanations == BuiltTable("FORMULA1.ML.PREDICTION_EXPLANATIONS")
+    # the tables the params name (conf's), each its own
+    assert built == BuiltTable("ML.PREDICTIONS")
+    assert monitoring == BuiltTable("ML.MONITORING")
+    assert latest == BuiltTable("ML.LATEST")
+    assert explanations == BuiltTable("ML.EXPLANATIONS")
     assert dbt.calls == [
         {
             "select": ["predictions"],

@@ -108,6 +108,10 @@ def test_the_renamed_conf_and_dbt_name_only_smoke_objects(scratch: Path) -> None
     assert params["snowflake"]["database"] == P  # what the run checks SNOWFLAKE_DATABASE against
     assert params["snowflake"]["ml_stage"] == params["bootstrap"]["stage"] == f"{P}.ML.ML_STAGE"
     assert params["ingest"]["source_uri"] == f"@{P}_RAW.FORMULA1.FORMULA1_STAGE"
+    # the tables the score build reports back (each checked against its catalog entry's name)
+    tables = {k: v for k, v in params["score"].items() if k.endswith("_table")}
+    assert len(tables) == 4 and all(v.startswith(f"{P}.ML.") for v in tables.values()), tables
+    assert tables["predictions_table"] == catalog["predictions"]["table"]
 
 
 def test_the_dry_run_prints_every_statement_and_connects_to_nothing(

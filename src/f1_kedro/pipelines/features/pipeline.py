@@ -13,15 +13,16 @@ from f1_kedro.dbt_layers import layers, load_manifest
 
 from .nodes import layer_builder, summarise_dbt_build
 
-# The tables that other pipelines read under their own catalog names.
+# The tables that other pipelines read under their own catalog names, by SCHEMA.TABLE: the
+# database is conf's (FORMULA1, or the smoke's renamed one), the schema and table are dbt's.
 DATASET_OF_TABLE = {
-    "FORMULA1.ML.FEATURES": "model_input_table",
-    "FORMULA1.ML.FEATURES_BUILD": "features_build",  # train records it (lineage, issue 15.5)
+    "ML.FEATURES": "model_input_table",
+    "ML.FEATURES_BUILD": "features_build",  # train records it (lineage, issue 15.5)
 }
 
 
 def _dataset(table: str) -> str:
-    return DATASET_OF_TABLE.get(table) or table.replace(".", "__")
+    return DATASET_OF_TABLE.get(table.split(".", 1)[1]) or table.replace(".", "__")
 
 
 def create_pipeline(**kwargs) -> Pipeline:

@@ -23,10 +23,12 @@ class Params(BaseModel):
     seasons: SeasonList = Field(default_factory=list)
     select: list[str] = Field(min_length=1)
     vars: dict[str, Any] = Field(default_factory=dict)
+    # the tables the score build writes, as the catalog names them (conf, never a default here:
+    # bench/snowflake_smoke.py renames every database in conf, and a name in code would not move)
     predictions_table: str
-    monitoring_table: str = "FORMULA1.ML.MODEL_MONITORING"
-    latest_table: str = "FORMULA1.ML.PREDICTIONS_LATEST"
-    explanations_table: str = "FORMULA1.ML.PREDICTION_EXPLANATIONS"
+    monitoring_table: str
+    latest_table: str
+    explanations_table: str
     # races the `warn` monitoring test looks back over (dbt var monitoring_last_n_races)
     monitoring_last_n_races: int = Field(default=5, ge=1)
 

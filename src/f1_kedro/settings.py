@@ -19,8 +19,8 @@ quiet.install()  # before Kedro's config loader raises the first known warning
 # every object of the ~3,400 modules a run imports, 1.4 s after the last line of a `kedro run`
 # (measured, --pipeline=train: 8.8 s -> 7.4 s). Handlers run last-registered first, so this runs
 # after every exit handler a library registers later (MLflow's end of run); files and connections
-# are closed by their owners before, and the exit code is unchanged (bench.run prints the
-# seconds between the last line and the exit).
+# are closed by their owners before, and the exit code is unchanged (how it was found and
+# measured: docs/benchmarks.md, "Exit").
 atexit.register(gc.freeze)
 
 # Hooks run last-registered first: parameters are checked before anything else (nothing written

@@ -23,8 +23,7 @@ from typing import Any
 from bench.measure import Measurement, measure, summarize
 from bench.project import ScratchProject, Stages
 from bench.report import RESULTS_DIR, Report
-from bench.scale import DEFAULT_DATA_DIR, ensure_scaled, shifted_train_seasons
-from f1_kedro.project_config import resolved_config
+from bench.scale import DEFAULT_DATA_DIR, ensure_scaled
 
 WHOLE_RUN = "kedro run"
 # Targets from issue 8, for a 2-core machine.
@@ -154,10 +153,7 @@ def time_size(
 ) -> dict[str, Any]:
     """`repeat` rounds of: every stage alone from an empty warehouse, then the whole run."""
     report.print(f"\n== {factor}x data ({source}), {repeat} run(s) each")
-    entries = [f"ingest.source_uri={source}"]
-    if factor > 1:  # train on the last copy's seasons (bench.scale.shifted_train_seasons says why)
-        entries += shifted_train_seasons(factor, resolved_config("parameters")["train"]["seasons"])
-    params = "--params=" + ",".join(entries)
+    params = f"--params=ingest.source_uri={source}"
     runs: dict[str, list[Measurement]] = {name: [] for name in (*stages.present, WHOLE_RUN)}
     for round_no in range(1, repeat + 1):
         project.reset()

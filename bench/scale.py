@@ -173,43 +173,6 @@ def _sql_string(value: object) -> str:
     return str(value).replace("'", "''")
 
 
-def last_copy_shift(factor: int, source: Path = REAL_DATA) -> int:
-    """Years added to a real season in the last copy of `factor` x the data (0 at 1x)."""
-    if factor == 1:
-        return 0
-    con = duckdb.connect(":memory:")
-    try:
-        for table in ("races", "results"):
-            path = _sql_string(source / f"{table}.csv")
-            con.execute(f"CREATE VIEW src_{table} AS SELECT * FROM read_csv('{path}', {_READ})")
-        seasons = _seasons(con)
-    finally:
-        con.close()
-    return seasons.last_listed + 1 - seasons.first + (factor - 2) * seasons.span
-
-
-def shifted_train_seasons(
-    factor: int, seasons: dict[str, object], source: Path = REAL_DATA
-) -> list[str]:
-    """`--params` entries that put train's season windows (conf's, e.g. train 2010-2021, backtest
-    2016-2024) on the last copy of the scaled data, as `train.seasons.<window>=[first,last]`.
-
-    The train pipeline fits one backtest window per season from train's first to the latest
-    labelled one (the served model's decision rule is tuned on every out-of-fold season): on 100x
-    copies (7,400 seasons) that is thousands of fits, and the real calendar year without results
-    (2025) would stop it. Shifted, train fits as many rows as at 1x while ingest, features and
-    score read everything: what the scaled benchmark measures for train is its read of the table.
-    """
-    from f1_kedro.params_types import season_range
-
-    shift = last_copy_shift(factor, source)
-    entries = []
-    for window, value in seasons.items():
-        first, last = season_range(value)
-        entries.append(f"train.seasons.{window}=[{first + shift},{last + shift}]")
-    return entries
-
-
 def ensure_scaled(factor: int, data_dir: Path = DEFAULT_DATA_DIR) -> Path:
     """The folder of `factor` x the real data, written once and reused (1x is the real folder)."""
     if factor == 1:

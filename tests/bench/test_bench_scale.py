@@ -8,7 +8,7 @@ import duckdb
 import pytest
 import yaml
 
-from bench.scale import DIMENSIONS, RACE_TABLES, TABLES, scale, shifted_train_seasons
+from bench.scale import DIMENSIONS, RACE_TABLES, TABLES, scale
 from f1_kedro.engines.duckdb import DuckDBWarehouse
 from f1_kedro.ingest_spec import table_specs
 from tests.support import PROJECT_ROOT, write_subset
@@ -113,23 +113,3 @@ def _real_block(table: str) -> str:
     if table == "seasons":
         return " WHERE YEAR IN (SELECT YEAR FROM real.FORMULA1.SEASONS)"
     return ""
-
-
-def test_the_scaled_train_windows_are_the_last_copys_labelled_seasons(
-    warehouses, subset: Path
-) -> None:
-    """bench.run trains on the last copy: each shifted season holds its real season's results."""
-    entries = shifted_train_seasons(FACTOR, {"train": [2021, 2022], "test": "2024"}, subset)
-    windows = {e.split("=")[0]: yaml.safe_load(e.split("=")[1]) for e in entries}
-    assert list(windows) == ["train.seasons.train", "train.seasons.test"]
-    shift = windows["train.seasons.test"][0] - 2024
-    assert windows["train.seasons.train"] == [2021 + shift, 2022 + shift]
-    per_year = (
-        "SELECT r.YEAR, count(*) FROM RAW.FORMULA1.RESULTS t JOIN RAW.FORMULA1.RACES r "
-        "ON t.RACEID = r.RACEID GROUP BY 1"
-    )
-    real = dict(_query(warehouses["real"], per_year))
-    scaled = dict(_query(warehouses["scaled"], per_year))
-    assert max(scaled) == 2024 + shift  # the latest labelled season: the last copy's 2024
-    for year in (2021, 2022, 2024):
-        assert scaled[year + shift] == real[year] > 0, year

@@ -9,22 +9,28 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 # Helpers live in tests/support.py; re-exported for tests that import them from here.
 from tests.support import (  # noqa: F401
+    KEDRO,
     PROJECT_ROOT,
     RACE_LEVEL_TABLES,
     README_ROW_COUNTS,
     RECENT_DATA,
     RECENT_PARAMS,
+    RECENT_RUN_LOG,
     SHARED_DATA,
     built_once,
     copy_project,
+    kedro_env,
+    nested_params,
     race_id_of,
     remove_race_outcomes,
     run_kedro,
@@ -55,12 +61,21 @@ def shared_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def built_recent(shared_tmp: Path) -> Path:
-    """A whole `kedro run` on the real data of 2019-2024 (RECENT_PARAMS), built once per session:
-    a served model, its predictions, the registry. Copy it (`copy_built`) before running in it."""
+    """A whole `kedro run` on the real data of 2019-2024 (RECENT_PARAMS, in the project's
+    conf/local), typed as a user types it and built once per session: a served model, its
+    predictions, the registry, and what the command printed (`RECENT_RUN_LOG` beside the
+    project). Copy it (`copy_built`) before running in it."""
 
     def build(root: Path) -> None:
         data = write_subset(SHARED_DATA, root.parent / RECENT_DATA, 2019, 2024)
-        run_kedro(root, params={**RECENT_PARAMS, "ingest.source_uri": str(data)})
+        params = nested_params({**RECENT_PARAMS, "ingest.source_uri": str(data)})
+        (root / "conf" / "local" / "parameters_recent.yml").write_text(yaml.safe_dump(params))
+        done = subprocess.run(
+            [KEDRO, "run"], cwd=root, env=kedro_env(), capture_output=True, text=True
+        )
+        output = done.stdout + done.stderr
+        (root.parent / RECENT_RUN_LOG).write_text(output)
+        assert done.returncode == 0, f"the shared `kedro run` failed:\n{output[-4000:]}"
 
     return built_once(shared_tmp, "recent", build)
 

@@ -65,6 +65,7 @@ RECENT_PARAMS = {
     "train.search.grid": ONE_POINT_GRID,
 }
 RECENT_DATA = "f1_2019_2024"  # the folder, beside the project, of the data `built_recent` ran on
+RECENT_RUN_LOG = "kedro_run.log"  # beside the project: what `built_recent`'s `kedro run` printed
 
 
 # --- the real data, cut to size -----------------------------------------------------------------
@@ -364,7 +365,15 @@ def read_features(project: Path) -> pd.DataFrame:
 # --- `kedro run` as a subprocess a test can pause and kill; what the warehouse and registry hold
 
 INJECT = PROJECT_ROOT / "tests" / "faults" / "inject"
-KEDRO = Path(sys.executable).parent / "kedro"
+KEDRO = str(Path(sys.executable).parent / "kedro")
+
+
+def kedro_env() -> dict[str, str]:
+    """The environment for a `kedro` subprocess: no colours, no telemetry, no browser."""
+    env = dict(os.environ, NO_COLOR="1", TERM="dumb", COLUMNS="200")
+    env["KEDRO_DISABLE_TELEMETRY"] = "true"
+    env.pop("BROWSER", None)
+    return env
 
 
 @dataclass

@@ -15,7 +15,6 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-import yaml
 
 from tests.conftest import SHARED_DATA, run_kedro, write_subset
 from tests.faults.conftest import (
@@ -25,7 +24,7 @@ from tests.faults.conftest import (
     table_counts,
     warehouse_files,
 )
-from tests.support import RECENT_PARAMS, copy_built, nested_params
+from tests.support import copy_built
 
 MODEL = "f1_race_outcome"
 STAGE = Path("data/06_models/ml_stage/ML_STAGE") / MODEL
@@ -34,10 +33,7 @@ STAGE = Path("data/06_models/ml_stage/ML_STAGE") / MODEL
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory, built_recent: Path) -> Iterator[Path]:
     root = copy_built(built_recent, tmp_path_factory.mktemp("faults_built"))
-    # Subprocess runs read the parameters the build ran with from conf/local.
-    (root / "conf/local/parameters_faults.yml").write_text(
-        yaml.safe_dump(nested_params(RECENT_PARAMS))
-    )
+    # subprocess runs read the parameters the build ran with: its conf/local, copied
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(root)
         yield root

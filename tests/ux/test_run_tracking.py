@@ -15,7 +15,7 @@ import pytest
 
 from f1_kedro.run_tracking import numeric_leaves
 from tests.conftest import PROJECT_ROOT, copy_project
-from tests.viz.kedro_cli import KEDRO, kedro_env
+from tests.support import KEDRO, kedro_env
 
 EXPERIMENT = "f1_kedro_runs"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import copy_project
-from tests.viz.kedro_cli import KEDRO, kedro_env
+from tests.support import KEDRO, kedro_env
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.viz.kedro_cli import KEDRO, kedro_env
+from tests.support import KEDRO, kedro_env
 from tests.viz.webdriver import (
     CHROMEDRIVER,
     CHROMIUM,

@@ -79,6 +79,14 @@ class RunTrackingHook(MlflowHook):
         # check and the run lock, so a rejected run, `kedro viz` or a kernel's start write nothing
         self._context = context
 
+    @hook_impl
+    def after_catalog_created(self, catalog: Any) -> None:
+        # kedro-mlflow renames its own metric datasets here, and to find them it materialises
+        # every dataset of the catalog (~80, importing their libraries: matplotlib's for the
+        # plots) on every command. The catalog declares none of them (tests/ux/test_run_tracking.py
+        # checks both environments), so there is nothing to rename.
+        return None
+
     def _open_store(self) -> bool:
         """kedro-mlflow's setup (tracking URI, experiment); False, with a logged reason, when the
         store cannot be opened: tracking is off for the run, which goes on (a stage that needs the

@@ -209,3 +209,15 @@ def test_a_nodes_parameters_are_logged_in_one_batch_and_only_once(
     ]
     assert params["train.seasons.train"] == "[2010, 2021]" and params["train.n_jobs"] == "1"
     assert params["score.races"] == "x" * 6000  # MLflow's limit
+
+
+@pytest.mark.parametrize("env", [None, "snowflake"])
+def test_the_catalog_declares_no_kedro_mlflow_dataset(env: str | None) -> None:
+    """RunTrackingHook skips kedro-mlflow's after_catalog_created, which only renames
+    kedro-mlflow's own metric datasets (and materialises the whole catalog to find them)."""
+    from f1_kedro.project_config import resolved_config
+
+    types = {
+        name: str(entry.get("type", "")) for name, entry in resolved_config("catalog", env).items()
+    }
+    assert types and not [n for n, t in types.items() if t.startswith("kedro_mlflow")], types

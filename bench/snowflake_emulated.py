@@ -133,17 +133,8 @@ def one_season(source: Path, target: Path, season: int) -> Path:
     return write_subset(source, target, season, season)
 
 
-def run(
-    project: Path,
-    data: Path,
-    season: int,
-    workdir: Path,
-    runs: tuple[str, ...] = (PIPELINES,),
-) -> dict[str, Any]:
-    """The whole emulated run; returns the report the make target prints. Raises on a mismatch.
-
-    `runs`: the `--pipelines` of each `kedro run`, in order.
-    """
+def run(project: Path, data: Path, season: int, workdir: Path) -> dict[str, Any]:
+    """The whole emulated run; returns the report the make target prints. Raises on a mismatch."""
     database, raw_database = database_names(project)
     mirror_dir = one_season(data, workdir / f"season_{season}", season)
     routes = workdir / "routes.jsonl"
@@ -153,21 +144,19 @@ def run(
     cpu = os.times()
     emulator = start_emulator(port, f"{public_bucket(project)}={mirror_dir}", routes)
     try:
-        for pipelines in runs:
-            result = subprocess.run(
-                [sys.executable, "-m", "kedro", "run", "--env", "snowflake"]
-                + ["--pipelines", pipelines],
-                cwd=project,
-                env={**emulator_env(port), "COLUMNS": "200", "SNOWFLAKE_DATABASE": database},
-                capture_output=True,
-                text=True,
-                timeout=600,
+        result = subprocess.run(
+            [sys.executable, "-m", "kedro", "run", "--env", "snowflake", "--pipelines", PIPELINES],
+            cwd=project,
+            env={**emulator_env(port), "COLUMNS": "200", "SNOWFLAKE_DATABASE": database},
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(
+                f"kedro run --env snowflake --pipelines {PIPELINES} failed:\n"
+                + (result.stdout + result.stderr)[-4000:]
             )
-            if result.returncode != 0:
-                raise RuntimeError(
-                    f"kedro run --env snowflake --pipelines {pipelines} failed:\n"
-                    + (result.stdout + result.stderr)[-4000:]
-                )
         raw = {f.stem: len(f.read_text().splitlines()) - 1 for f in mirror_dir.glob("*.csv")}
         expected = {f"{raw_database}.FORMULA1.{name.upper()}": n for name, n in raw.items()}
         counts = row_counts(port, [*sorted(expected), features])
@@ -184,7 +173,7 @@ def run(
         raise RuntimeError(f"{features} has {counts[features]} rows")
     lines = [json.loads(line) for line in routes.read_text().splitlines()]
     return {
-        "commands": [f"kedro run --env snowflake --pipelines {p}" for p in runs],
+        "command": f"kedro run --env snowflake --pipelines {PIPELINES}",
         "features": features,
         "season": season,
         "rows": counts,

@@ -372,8 +372,8 @@ def load_mlflow_champion(tracking_uri: str, model_name: str, alias: str) -> dict
         model = mlflow.pyfunc.load_model(location or uri)
     except Exception as err:
         raise ScoringError(
-            f"model artifact {uri} (the {alias!r} version, files in {location or 'place'}) "
-            "could not be loaded "
+            f"model artifact {uri} (the {alias!r} version, files in "
+            f"{location or 'the stored location'}) could not be loaded "
             f"({type(err).__name__}: {err}): {RUN_FIRST}"
         ) from err
     return {"version": version, "model": model, "tags": dict(served.tags or {})}

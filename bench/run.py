@@ -26,9 +26,9 @@ from bench.report import RESULTS_DIR, Report
 from bench.scale import DEFAULT_DATA_DIR, ensure_scaled
 
 WHOLE_RUN = "kedro run"
-# Targets from issue 8, for a 2-core machine.
-TARGET_WHOLE_1X_S = 60.0
-TARGET_WHOLE_100X_S = 300.0
+# Targets for a 2-core machine: issue 13's (issue 8 had asked for < 60 s and < 5 min).
+TARGET_WHOLE_1X_S = 25.0
+TARGET_WHOLE_100X_S = 180.0
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -233,7 +233,7 @@ def evaluate_targets(report: Report) -> None:
     checks.extend(features.get("target_checks", []))
     if not checks:
         return
-    report.print("\n== targets (issue 8, 2-core machine)")
+    report.print("\n== targets (issues 8 and 13, 2-core machine)")
     rows = []
     results = []
     for name, target_text, value, limit in checks:

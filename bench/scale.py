@@ -1,11 +1,19 @@
-"""Grow the real F1 data k-fold: copies of the real seasons become new seasons with fresh ids.
+"""Grow the real F1 data k-fold within its seasons: every race of a season with results is run k
+times, the copies being new rounds of the same season with fresh ids.
 
-Copy c (1 .. k-1) of every season that has results is shifted to a new block of years after the
-last year in `races.csv` (2025 on the real data), so copy 1 is 2026-2100, copy 2 2101-2175, ...;
-race dates move with their year. Every id that a table owns (raceId, resultId, qualifyId,
+Copy c (0 .. k-1) of round r of a season whose last round is R becomes round c * R + r, so a
+season of R rounds has k * R rounds, in k blocks that each replay the real calendar (copy 0 is
+the real data, unchanged). Race dates stay the real ones: the features order races by season and
+round, never by date. Every id that a table owns (raceId, resultId, qualifyId,
 constructorResultsId, driverStandingsId, constructorStandingsId) gets `c * stride` added, where the
-stride is the next power of ten above the largest real id, so copies never collide. Drivers,
-constructors, circuits and status are shared dimensions and are copied unchanged.
+stride is the next power of ten above the largest real id, so copies never collide. Seasons,
+drivers, constructors, circuits and status are shared and copied unchanged, and a season without
+results (the 2025 calendar in the real data) is not copied: the next race to score stays the
+real one.
+
+Why within seasons: the model is fitted and backtested on seasons (`train.seasons`), so k x the
+data must mean k x the rows in those seasons, not k x the seasons (copies as new seasons after
+the real ones would sit outside every window, and after the unplayed 2025 calendar).
 
 The work is one DuckDB `COPY (... CROSS JOIN range(k)) TO` per table: 100x (2.7M results, 11.6M
 laps) takes seconds, not minutes.
@@ -18,7 +26,6 @@ from __future__ import annotations
 import argparse
 import shutil
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -26,9 +33,12 @@ import duckdb
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 REAL_DATA = (PROJECT_ROOT / ".." / "shared" / "data" / "formula1").resolve()
 DEFAULT_DATA_DIR = PROJECT_ROOT / "bench" / ".data"
-COMPLETE = ".complete"  # written last: a folder without it is a partial write
+# Written last, naming how and how much the folder was grown: a folder without it (a partial
+# write) or with another text (an older scheme) is written again.
+COMPLETE = ".complete"
+SCHEME = "within-seasons"
 
-DIMENSIONS = ("circuits", "constructors", "drivers", "status")
+DIMENSIONS = ("circuits", "constructors", "drivers", "status", "seasons")
 # Race-level tables and the id column each one owns (None: the key is raceId + other columns).
 RACE_TABLES: dict[str, str | None] = {
     "results": "resultId",
@@ -40,8 +50,7 @@ RACE_TABLES: dict[str, str | None] = {
     "lap_times": None,
     "pit_stops": None,
 }
-RACE_DATE_COLUMNS = ("date", "fp1_date", "fp2_date", "fp3_date", "quali_date", "sprint_date")
-TABLES = (*DIMENSIONS, "seasons", "races", *RACE_TABLES)
+TABLES = (*DIMENSIONS, "races", *RACE_TABLES)
 
 # The files' dialect, given explicitly: DuckDB's sniffer cannot detect races.csv on its own.
 _READ = (
@@ -50,23 +59,14 @@ _READ = (
 )
 _WRITE = "HEADER, DELIMITER ',', QUOTE '\"', ESCAPE '\"', NULLSTR '\\N'"
 
-
-@dataclass(frozen=True)
-class Seasons:
-    """The real seasons that have results, and where copy c of them lands."""
-
-    first: int
-    last: int
-    last_listed: int  # the last year in races.csv (a calendar without results may follow `last`)
-
-    @property
-    def span(self) -> int:
-        return self.last - self.first + 1
-
-    def offset_sql(self, copy: str) -> str:
-        """SQL for the year shift of copy number `copy` (a column, 0 = the real data)."""
-        start = self.last_listed + 1 - self.first
-        return f"(CASE WHEN {copy} = 0 THEN 0 ELSE {start} + ({copy} - 1) * {self.span} END)"
+# The races that are copied, and their season's last round: the races of every season that has
+# results (a season's unplayed races are copied with it, as they are in the real data).
+_COPIED_RACES = """
+CREATE TABLE copied_races AS
+SELECT r."raceId", max(r.round::INTEGER) OVER (PARTITION BY r.year) AS last_round
+FROM src_races r
+WHERE r.year IN (SELECT s.year FROM src_races s SEMI JOIN src_results USING ("raceId"))
+"""
 
 
 def scale(factor: int, out_dir: Path, source: Path = REAL_DATA) -> dict[str, int]:
@@ -82,17 +82,20 @@ def scale(factor: int, out_dir: Path, source: Path = REAL_DATA) -> dict[str, int
             path = _sql_string(source / f"{table}.csv")
             con.execute(f"CREATE VIEW src_{table} AS SELECT * FROM read_csv('{path}', {_READ})")
         con.execute(f"CREATE TABLE copies AS SELECT range AS c FROM range({factor})")
-        seasons = _seasons(con)
-        rows["seasons"] = _write(con, _seasons_sql(seasons), out_dir / "seasons.csv")
-        rows["races"] = _write(con, _races_sql(con, seasons), out_dir / "races.csv")
+        con.execute(_COPIED_RACES)
         race_stride = _stride(con, "races", "raceId")
+        rows["races"] = _write(con, _races_sql(race_stride), out_dir / "races.csv")
         for table, own_id in RACE_TABLES.items():
-            query = _race_table_sql(con, table, own_id, race_stride, seasons)
+            query = _race_table_sql(con, table, own_id, race_stride)
             rows[table] = _write(con, query, out_dir / f"{table}.csv")
     finally:
         con.close()
-    (out_dir / COMPLETE).write_text(f"{factor}\n")
+    (out_dir / COMPLETE).write_text(_complete_text(factor))
     return rows
+
+
+def _complete_text(factor: int) -> str:
+    return f"{SCHEME} {factor}\n"
 
 
 def _copy_dimension(source: Path, out_dir: Path, table: str) -> int:
@@ -101,65 +104,33 @@ def _copy_dimension(source: Path, out_dir: Path, table: str) -> int:
         return sum(1 for _ in handle) - 1  # no quoted newlines in the dimension tables
 
 
-def _seasons(con: duckdb.DuckDBPyConnection) -> Seasons:
-    first, last = con.execute(
-        "SELECT min(r.year::INTEGER), max(r.year::INTEGER) FROM src_races r "
-        "WHERE r.raceId IN (SELECT raceId FROM src_results)"
-    ).fetchone()
-    (last_listed,) = con.execute("SELECT max(year::INTEGER) FROM src_races").fetchone()
-    return Seasons(first=int(first), last=int(last), last_listed=int(last_listed))
-
-
 def _stride(con: duckdb.DuckDBPyConnection, table: str, column: str) -> int:
     """The next power of ten above the largest id: copy c's ids are id + c * stride."""
     (largest,) = con.execute(f'SELECT max("{column}"::BIGINT) FROM src_{table}').fetchone()
     return 10 ** len(str(int(largest or 0)))
 
 
-def _seasons_sql(seasons: Seasons) -> str:
-    shift = seasons.offset_sql("c")
+def _races_sql(stride: int) -> str:
+    """Copy c of a copied race: a fresh raceId and round c * (its season's last round) + round."""
     return (
-        f"SELECT * EXCLUDE (c) REPLACE ((year::INTEGER + {shift})::VARCHAR AS year) "
-        f"FROM src_seasons CROSS JOIN copies "
-        f"WHERE c = 0 OR year::INTEGER BETWEEN {seasons.first} AND {seasons.last} "
-    )
-
-
-def _races_sql(con: duckdb.DuckDBPyConnection, seasons: Seasons) -> str:
-    shift = seasons.offset_sql("c")
-    stride = _stride(con, "races", "raceId")
-    dates = [
-        f'strftime("{col}"::DATE + to_years({shift}::INTEGER), \'%Y-%m-%d\') AS "{col}"'
-        for col in RACE_DATE_COLUMNS
-    ]
-    replaced = ", ".join(
-        [
-            f'("raceId"::BIGINT + c * {stride})::VARCHAR AS "raceId"',
-            f"(year::INTEGER + {shift})::VARCHAR AS year",
-            *dates,
-        ]
-    )
-    return (
-        f"SELECT * EXCLUDE (c) REPLACE ({replaced}) FROM src_races CROSS JOIN copies "
-        f"WHERE c = 0 OR year::INTEGER BETWEEN {seasons.first} AND {seasons.last} "
+        "SELECT r.* REPLACE ("
+        f'(r."raceId"::BIGINT + copies.c * {stride})::VARCHAR AS "raceId", '
+        "(copies.c * coalesce(copied.last_round, 0) + r.round::INTEGER)::VARCHAR AS round) "
+        'FROM src_races r LEFT JOIN copied_races copied USING ("raceId") CROSS JOIN copies '
+        'WHERE copies.c = 0 OR copied."raceId" IS NOT NULL'
     )
 
 
 def _race_table_sql(
-    con: duckdb.DuckDBPyConnection,
-    table: str,
-    own_id: str | None,
-    race_stride: int,
-    seasons: Seasons,
+    con: duckdb.DuckDBPyConnection, table: str, own_id: str | None, race_stride: int
 ) -> str:
-    replaced = [f'("raceId"::BIGINT + c * {race_stride})::VARCHAR AS "raceId"']
+    replaced = [f'(t."raceId"::BIGINT + copies.c * {race_stride})::VARCHAR AS "raceId"']
     if own_id is not None:
         stride = _stride(con, table, own_id)
-        replaced.append(f'("{own_id}"::BIGINT + c * {stride})::VARCHAR AS "{own_id}"')
+        replaced.append(f'(t."{own_id}"::BIGINT + copies.c * {stride})::VARCHAR AS "{own_id}"')
     return (
-        f"SELECT * EXCLUDE (c) REPLACE ({', '.join(replaced)}) FROM src_{table} CROSS JOIN copies "
-        f'WHERE c = 0 OR "raceId" IN (SELECT "raceId" FROM src_races '
-        f"WHERE year::INTEGER BETWEEN {seasons.first} AND {seasons.last}) "
+        f"SELECT t.* REPLACE ({', '.join(replaced)}) FROM src_{table} t CROSS JOIN copies "
+        'WHERE copies.c = 0 OR t."raceId" IN (SELECT "raceId" FROM copied_races)'
     )
 
 
@@ -178,7 +149,8 @@ def ensure_scaled(factor: int, data_dir: Path = DEFAULT_DATA_DIR) -> Path:
     if factor == 1:
         return REAL_DATA
     out_dir = data_dir / f"x{factor}"
-    if not (out_dir / COMPLETE).exists():
+    marker = out_dir / COMPLETE
+    if not marker.exists() or marker.read_text() != _complete_text(factor):
         scale(factor, out_dir)
     return out_dir
 

@@ -1,4 +1,4 @@
-"""bench/scale.py: k copies of the real seasons, every table consistent with the others."""
+"""bench/scale.py: k copies of every played race within its season, every table consistent."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ FACTOR = 3
 
 @pytest.fixture(scope="module")
 def subset(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_subset(shared_data, tmp_path_factory.mktemp("f1_2021_2024"), 2021, 2024)
+    # 2025 is the real calendar without results: a season that must not be copied
+    return write_subset(shared_data, tmp_path_factory.mktemp("f1_2021_2025"), 2021, 2025)
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +59,9 @@ def test_race_tables_grow_k_fold_and_dimensions_stay(warehouses) -> None:
         assert _rows(scaled_wh, table) == FACTOR * _rows(real, table), table
     for table in DIMENSIONS:
         assert _rows(scaled_wh, table) == _rows(real, table), table
-    assert _rows(scaled_wh, "races") == FACTOR * _rows(real, "races")
-    assert _rows(scaled_wh, "seasons") == FACTOR * _rows(real, "seasons")
+    unplayed = _query(real, f"SELECT count(*) FROM RAW.FORMULA1.RACES WHERE {_UNPLAYED}")[0][0]
+    assert unplayed > 0  # the 2025 calendar: the fixture must hold a season without results
+    assert _rows(scaled_wh, "races") == FACTOR * (_rows(real, "races") - unplayed) + unplayed
 
 
 def test_every_race_level_row_points_at_a_race(warehouses) -> None:
@@ -72,24 +74,28 @@ def test_every_race_level_row_points_at_a_race(warehouses) -> None:
         assert orphans == 0, table
 
 
-def test_copies_are_new_seasons_after_the_real_ones(warehouses) -> None:
-    real_last = _query(warehouses["real"], "SELECT max(YEAR) FROM RAW.FORMULA1.RACES")[0][0]
-    rows = _query(
-        warehouses["scaled"],
-        "SELECT count(*) FILTER (WHERE year(DATE) <> YEAR), count(DISTINCT YEAR), "
-        f"count(*) FILTER (WHERE YEAR > {real_last}), "
-        "(SELECT count(*) FROM RAW.FORMULA1.RACES r ANTI JOIN RAW.FORMULA1.SEASONS s "
-        "ON r.YEAR = s.YEAR) FROM RAW.FORMULA1.RACES",
-    )[0]
-    mismatched_dates, seasons, copied_races, races_without_season = rows
-    assert mismatched_dates == 0
-    assert (
-        seasons
-        == FACTOR
-        * _query(warehouses["real"], "SELECT count(DISTINCT YEAR) FROM RAW.FORMULA1.RACES")[0][0]
+# a race of a season in which no race has results
+_UNPLAYED = (
+    "YEAR NOT IN (SELECT r.YEAR FROM RAW.FORMULA1.RACES r "
+    "SEMI JOIN RAW.FORMULA1.RESULTS USING (RACEID))"
+)
+
+
+def test_copies_are_new_rounds_of_the_same_seasons(warehouses) -> None:
+    """Per season: the same year and dates, k x the rounds numbered 1 .. k * R without a gap;
+    a season without results keeps its rounds."""
+    per_season = (
+        "SELECT YEAR, count(*), count(DISTINCT ROUND), min(ROUND), max(ROUND), "
+        "count(DISTINCT DATE), bool_and(YEAR IN (SELECT r.YEAR FROM RAW.FORMULA1.RACES r "
+        "SEMI JOIN RAW.FORMULA1.RESULTS USING (RACEID))) "
+        "FROM RAW.FORMULA1.RACES GROUP BY YEAR ORDER BY YEAR"
     )
-    assert copied_races == (FACTOR - 1) * _rows(warehouses["real"], "races")
-    assert races_without_season == 0
+    real = _query(warehouses["real"], per_season)
+    scaled_rows = _query(warehouses["scaled"], per_season)
+    assert [row[0] for row in scaled_rows] == [row[0] for row in real]
+    for (year, races, _, _, last, dates, played), scaled_row in zip(real, scaled_rows, strict=True):
+        k = FACTOR if played else 1
+        assert scaled_row[1:] == (k * races, k * races, 1, k * last, dates, played), year
 
 
 def test_the_real_block_is_unchanged(warehouses, subset: Path) -> None:
@@ -110,6 +116,4 @@ def _real_block(table: str) -> str:
     """The WHERE clause that keeps copy 0 (the real rows) of a scaled table."""
     if table in RACE_TABLES or table == "races":
         return " WHERE RACEID IN (SELECT RACEID FROM real.FORMULA1.RACES)"
-    if table == "seasons":
-        return " WHERE YEAR IN (SELECT YEAR FROM real.FORMULA1.SEASONS)"
     return ""

@@ -22,9 +22,10 @@ run: install
 
 ## The test suite (fails on zero tests collected: pytest exits 5), on two workers: the fixtures are
 ## per process (each worker starts its own fakesnow and moto servers on free ports). --dist loadscope
-## keeps a module on one worker, so a module-scoped `kedro run` fixture runs once, not once per worker.
+## keeps a module on one worker, so a module-scoped `kedro run` fixture runs once, not once per worker;
+## --no-loadscope-reorder hands modules out in the order tests/conftest.py gives (longest first).
 test: install chromium lint
-	.venv/bin/pytest -n 2 --dist loadscope
+	.venv/bin/pytest -n 2 --dist loadscope --no-loadscope-reorder
 
 # Headless Chromium for the kedro-viz screenshot test (Debian package; needs root or sudo).
 chromium:

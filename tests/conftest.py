@@ -37,6 +37,42 @@ from tests.support import (  # noqa: F401
     write_subset,
 )
 
+# The order in which pytest-xdist hands modules to the workers (`make test`: --dist loadscope
+# --no-loadscope-reorder): the longest modules first, so that no worker ends the run alone on a
+# long one, and the two session builds lead on different workers (built_recent in the first,
+# built_full in the second), so that neither worker sits waiting for the other's build. Seconds
+# are test time on 2 workers (tests/conftest.py timeline of 2026-11-28); a module not listed runs
+# after these, in collection order. Only the order: every module runs, listed or not.
+SLOWEST_FIRST = (
+    "tests/faults/test_model_stages.py",  # 93 s: builds built_recent, then three SIGKILL runs
+    "tests/notebooks/test_notebooks.py",  # 50 s: builds built_full, then three kernels
+    "tests/score/test_score_pipeline.py",  # 39 s
+    "tests/ux/test_quiet_run.py",  # 21 s
+    "tests/faults/test_concurrency_and_kill_ingest.py",  # 27 s
+    "tests/snowflake/test_emulated_run.py",  # 25 s
+    "tests/score/test_race_week.py",  # 25 s
+    "tests/ux/test_run_tracking.py",  # 24 s
+    "tests/viz/test_viz_browser.py",  # 20 s
+    "tests/features/test_full_data.py",  # built_full
+    "tests/train/test_full_data_model_vs_baseline.py",  # built_full
+    "tests/register/test_mlflow_registry.py",  # 17 s
+    "tests/features/test_leakage.py",  # 16 s
+    "tests/train/test_train_register_pipeline.py",  # 13 s
+    "tests/faults/test_source_drift.py",  # 12 s
+    "tests/snowflake/test_load_csv_table.py",  # 12 s
+    "tests/snowflake/test_snowflake_env.py",  # 11 s
+    "tests/bench/test_bench_features.py",  # 11 s
+    "tests/notebooks/test_kernel_start.py",  # 10 s
+)
+_stale = [name for name in SLOWEST_FIRST if not (PROJECT_ROOT / name).is_file()]
+if _stale:
+    raise pytest.UsageError(f"tests/conftest.py SLOWEST_FIRST names no test module: {_stale}")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
+
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:

@@ -62,7 +62,6 @@ SLOWEST_FIRST = (
     "tests/snowflake/test_load_csv_table.py",  # 12 s
     "tests/snowflake/test_snowflake_env.py",  # 11 s
     "tests/bench/test_bench_features.py",  # 11 s
-    "tests/notebooks/test_kernel_start.py",  # 10 s
 )
 _stale = [name for name in SLOWEST_FIRST if not (PROJECT_ROOT / name).is_file()]
 if _stale:

@@ -1,12 +1,20 @@
-"""train then register as `kedro run` runs them, on the real data cut to 2019-2024."""
+"""train then register as `kedro run` runs them, on the real data cut to 2019-2024.
+
+The warehouse is a copy of the session's `built_recent` (its FEATURES of 2019-2024, as ingest and
+features build them) with everything train and register write removed: the project as it stands
+before its first training.
+"""
 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import run_kedro
-from tests.features.conftest import ingest
+from tests.support import copy_built
 
 # The subset has 2019-2024: train on 2019-2021, choose on 2022, test on 2023-2024.
 SUBSET = {
@@ -16,9 +24,25 @@ SUBSET = {
 }
 
 
-def test_train_then_register_twice(project: Path, recent_data: Path) -> None:
-    ingest(project, recent_data)
-    run_kedro(project, "features")
+def never_trained(built: Path, target: Path) -> Path:
+    """A copy of a built project without its registry, trained model, stage versions and
+    reports: only bootstrap's stage folder and the warehouse are kept."""
+    project = copy_built(built, target)
+    models = project / "data" / "06_models"
+    for path in models.iterdir():
+        if path.name != "ml_stage":
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    for model in (models / "ml_stage").glob("*/*"):  # <stage>/<model>: the versions register wrote
+        shutil.rmtree(model)
+    shutil.rmtree(project / "data" / "08_reporting")
+    return project
+
+
+def test_train_then_register_twice(
+    built_recent: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = never_trained(built_recent, tmp_path / "built")
+    monkeypatch.chdir(project)
     run_kedro(project, "train", params=SUBSET)
 
     reporting = project / "data" / "08_reporting"

@@ -204,3 +204,15 @@ def test_backtest_needs_two_seasons_before_it(features, params):
     rows, _ = nodes.select_rows(features, params)
     with pytest.raises(ValueError, match="train.seasons.backtest starts at 2016"):
         nodes.backtest(rows, params)
+
+
+@pytest.mark.parametrize(("more", "threads"), [(0, -1), (1, 1)], ids=["at-the-limit", "below"])
+def test_the_served_fit_uses_every_core_from_parallel_fit_rows_on(
+    trained_synthetic, features, params, more, threads
+):
+    search = trained_synthetic["search"]
+    rows, fit = nodes.select_rows(features, params)
+    assert search["served_fit_rows"] == len(rows)
+    params.update(n_jobs=1, parallel_fit_rows=len(rows) + more)
+    _, classifier, _ = nodes.fit_final_model(fit, search, {"rule": "argmax"}, params)
+    assert classifier.to_xgboost().n_jobs == threads

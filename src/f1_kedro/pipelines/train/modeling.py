@@ -131,6 +131,14 @@ def build_classifier(
     )
 
 
+def served_fit_threads(rows: int, params: dict[str, Any]) -> int:
+    """XGBoost's n_jobs for the served model's one fit: `n_jobs`, or every core of the machine
+    that fits it (-1) from `parallel_fit_rows` rows on; a second thread only pays on large data
+    (parameters_train.yml has the measurements)."""
+    limit = params.get("parallel_fit_rows")
+    return -1 if limit is not None and rows >= int(limit) else int(params["n_jobs"])
+
+
 def fit_pipeline(
     fit: Any, hyperparameters: dict[str, Any], params: dict[str, Any]
 ) -> tuple[Any, Any]:

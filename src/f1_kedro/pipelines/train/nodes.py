@@ -124,6 +124,7 @@ def backtest(
         **rolled["searches"][latest + 1],
         "chosen_on_season": latest,
         "candidates_fit_seasons": [first, latest - 1],
+        "served_fit_rows": len(rows),  # every labelled row from `first`: what the served fit reads
     }
     logger.info("Served model: %s (chosen on %d), decision %s", search["best"], latest, served)
     return summary, predictions, search, served
@@ -250,7 +251,8 @@ def fit_final_model(
 
     The decision rule tuned in the backtest travels in the summary (docs/contracts.md, "Registry").
     """
-    preprocessing, classifier = m.fit_pipeline(fit, search["best"], params)
+    threads = m.served_fit_threads(search["served_fit_rows"], params)
+    preprocessing, classifier = m.fit_pipeline(fit, search["best"], {**params, "n_jobs": threads})
     features = list(classifier.get_input_cols())
     native = classifier.to_xgboost()
     gain = dict(zip(features, (float(v) for v in native.feature_importances_), strict=True))
@@ -266,7 +268,10 @@ def fit_final_model(
         "decision": decision,
         "feature_importance": gain,
     }
-    logger.info("Served model fit on seasons %d-%d", first, latest)
+    logger.info(
+        "Served model fit on seasons %d-%d (%d rows, n_jobs %d)",
+        first, latest, search["served_fit_rows"], threads,
+    )  # fmt: skip
     return preprocessing, classifier, summary
 
 

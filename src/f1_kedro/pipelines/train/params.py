@@ -87,6 +87,7 @@ class Params(Schema):
     random_state: StrictInt
     n_jobs: AtLeastOne
     backtest_workers: AtLeastOne = 1
+    parallel_fit_rows: AtLeastOne | None = None
     fixed_hyperparameters: dict[str, str | int | float | bool] = {}
     search: Search
     decision: Decision

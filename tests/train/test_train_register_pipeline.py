@@ -31,7 +31,8 @@ def never_trained(built: Path, target: Path) -> Path:
     models = project / "data" / "06_models"
     for path in models.iterdir():
         if path.name != "ml_stage":
-            shutil.rmtree(path) if path.is_dir() else path.unlink()
+            # trained_model is a link to its current version's folder: unlinked, not followed
+            path.unlink() if path.is_symlink() or not path.is_dir() else shutil.rmtree(path)
     for model in (models / "ml_stage").glob("*/*"):  # <stage>/<model>: the versions register wrote
         shutil.rmtree(model)
     shutil.rmtree(project / "data" / "08_reporting")

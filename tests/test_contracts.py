@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from f1_kedro import contracts
+from f1_kedro.pipelines.score import params as score_params
 from f1_kedro.pipelines.train import decision
 from tests import dbt_python_models
 from tests.feature_columns import features_sql_columns
@@ -43,6 +44,7 @@ def test_scoring_model_keys_and_probability_columns() -> None:
     literals = _literals(PREDICTIONS_PY)
     assert literals["KEYS"] == list(contracts.KEYS)
     assert literals["PROBABILITY_COLUMNS"] == list(contracts.PROBABILITY_COLUMNS)
+    assert literals["NEXT"] == score_params.NEXT  # score.races' word for the next race
 
 
 def test_features_sql_labels_positions_as_the_contract_does() -> None:

@@ -40,9 +40,10 @@ from tests.support import (  # noqa: F401
 # The order in which pytest-xdist hands modules to the workers (`make test`: --dist loadscope
 # --no-loadscope-reorder): the longest modules first, so that no worker ends the run alone on a
 # long one, and the two session builds lead on different workers (built_recent in the first,
-# built_full in the second), so that neither worker sits waiting for the other's build. Seconds
-# are test time on 2 workers (tests/conftest.py timeline of 2026-11-28); a module not listed runs
-# after these, in collection order. Only the order: every module runs, listed or not.
+# built_full in the second), so that neither worker sits waiting for the other's build; the other
+# users of built_recent come after those two. Seconds are each module's test time on 2 workers,
+# from a per-worker timeline of 2026-11-28 (docs/benchmarks.md, fourth session); a module not
+# listed runs after these, in collection order. Only the order: every module runs, listed or not.
 SLOWEST_FIRST = (
     "tests/faults/test_model_stages.py",  # 93 s: builds built_recent, then three SIGKILL runs
     "tests/notebooks/test_notebooks.py",  # 50 s: builds built_full, then three kernels

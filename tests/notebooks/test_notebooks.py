@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import nbformat
 import pytest
 
 from tests.conftest import PROJECT_ROOT
-from tests.support import copy_built
+from tests.support import KEDRO, copy_built
 
 NOTEBOOKS = sorted((PROJECT_ROOT / "notebooks").glob("*.ipynb"))
 KERNEL = "kedro_f1_kedro"  # the kernel `kedro jupyter lab` creates: kedro_<package_name>
@@ -72,9 +71,8 @@ def executed(
         patch.setenv("JUPYTER_DATA_DIR", str(tmp / "jupyter"))
         # as `make jupyter`: the kernel starts in notebooks/, the logging config named absolutely
         patch.setenv("KEDRO_LOGGING_CONFIG", str(project / "conf" / "logging.yml"))
-        kedro = str(Path(sys.executable).with_name("kedro"))
         subprocess.run(
-            [kedro, "jupyter", "setup"],
+            [KEDRO, "jupyter", "setup"],
             cwd=project,
             env=dict(os.environ),
             check=True,

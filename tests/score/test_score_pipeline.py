@@ -19,7 +19,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from tests.conftest import run_kedro
-from tests.support import copy_built, query
+from tests.support import copy_built, query, warehouse_files
 
 MODEL = "f1_race_outcome"
 
@@ -132,7 +132,7 @@ def test_features_built_with_another_window_are_refused_then_scored_again(scored
     back as it was instead of rebuilt: that a rebuild of the same build scores is race week's
     next-week run, tests/score/test_race_week.py.)"""
     before = predictions(scored)
-    warehouse = scored / "data" / "warehouse" / "FORMULA1.duckdb"
+    warehouse = warehouse_files(scored)["FORMULA1"]
     kept = warehouse.with_name("FORMULA1.duckdb.kept")
     shutil.copyfile(warehouse, kept)
     run_kedro(scored, "features", params={"features.vars.form_window": 3})

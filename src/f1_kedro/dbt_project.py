@@ -100,7 +100,9 @@ class DbtProject:
         """The project parsed with `vars` (once per DbtProject and vars; raises if dbt cannot)."""
         key = json.dumps([self.target, dict(vars)], sort_keys=True, default=str)
         if key not in self._manifests:
-            result = self._invoke(self._args("parse", (), vars, None))
+            # the profile as the builds see it (its hash is in the partial-parse state)
+            with _environment(self.env):
+                result = self._invoke(self._args("parse", (), vars, None))
             if result.exception is not None or not result.success:
                 raise DbtBuildError(_failure_message(self.target, result.exception, [], "parse"))
             self._manifests[key] = result.result

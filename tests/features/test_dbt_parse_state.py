@@ -39,6 +39,17 @@ def test_each_set_of_vars_parses_in_full_once_then_partially(project: Path) -> N
     assert _full_parses(project) == 2
 
 
+def test_a_scratch_projects_first_run_parses_in_full_only_for_its_score_build(
+    built_recent: Path,
+) -> None:
+    """The state copied into a scratch project is valid for a `kedro run`'s features builds: its
+    profile hash is the one the builds see (F1_WAREHOUSE_DIR set), so only the score build, whose
+    vars have no state yet, parses in full."""
+    log = (built_recent / "f1_kedro" / "dbt" / "logs" / "dbt.log").read_text()
+    assert log.count(FULL_PARSE) == 1, [line for line in log.splitlines() if FULL_PARSE in line]
+    assert "saved manifest not found" in log
+
+
 def test_one_project_object_parses_once_per_vars(project: Path) -> None:
     dbt = _fresh_project(project)
     first = dbt._manifest({})

@@ -82,7 +82,7 @@ def test_poisoned_parameter_is_refused_before_any_sql(
     params: dict[str, Any],
     message: str,
 ) -> None:
-    shutil.copytree(loaded_warehouse, project / "data")
+    shutil.copytree(loaded_warehouse, project / "data", dirs_exist_ok=True)
     before = fingerprints(project), schemas(project)
     with pytest.raises(ValueError, match=f"{message}.*(not a plain SQL identifier|use one of)"):
         run_kedro(project, pipeline, params={"ingest.source_uri": str(season_2024), **params})
@@ -101,7 +101,7 @@ def test_poisoned_parameter_is_refused_before_any_sql(
 def test_poisoned_catalog_table_entry_is_refused_when_the_catalog_is_read(
     project: Path, loaded_warehouse: Path, entry: dict[str, Any]
 ) -> None:
-    shutil.copytree(loaded_warehouse, project / "data")
+    shutil.copytree(loaded_warehouse, project / "data", dirs_exist_ok=True)
     before = fingerprints(project)
     catalog = {"model_input_table": {"type": "f1_kedro.engines.duckdb.DuckDBTableDataset", **entry}}
     (project / "conf/local/catalog_faults.yml").write_text(yaml.safe_dump(catalog))

@@ -92,7 +92,7 @@ WHOLE_BODY = {reorder, add_column, drop_milliseconds}
 def test_drifted_source_loads_by_name_or_stops_naming_file_line_column(
     case: str, project: Path, season_2024: Path, loaded_warehouse: Path
 ) -> None:
-    shutil.copytree(loaded_warehouse, project / "data")
+    shutil.copytree(loaded_warehouse, project / "data", dirs_exist_ok=True)
     before = fingerprints(project)
     table, change, expected = CASES[case]
     drifted = shutil.copytree(season_2024, project.parent / "drifted")

@@ -69,7 +69,7 @@ def _run(args: list[str], cwd: Path) -> str:
 @pytest.fixture(scope="module")
 def tracked(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A bootstrap run from notebooks/ (the store is made then), then two from the root."""
-    project = copy_project(tmp_path_factory.mktemp("tracking"))
+    project = copy_project(tmp_path_factory.mktemp("tracking"), mlflow_store=False)
     _run([str(Path(KEDRO).with_name("python")), "-c", NOTEBOOK_RUN], project / "notebooks")
     assert (project / "data" / "06_models" / "mlflow.db").exists()
     for _ in range(2):

@@ -179,9 +179,7 @@ def copy_project(base: Path, *, mlflow_store: bool = True) -> Path:
     (root / "conf" / "local").mkdir()
     (root / "src").mkdir()
     if mlflow_store:
-        models = root / "data" / "06_models"
-        models.mkdir(parents=True)
-        shutil.copy2(empty_mlflow_store(), models / "mlflow.db")
+        seed_mlflow_store(root / "data" / "06_models")
     # The default source is ../shared/data/formula1, relative to the project root.
     (base / "shared" / "data").mkdir(parents=True)
     os.symlink(SHARED_DATA, base / "shared" / "data" / "formula1")
@@ -199,6 +197,15 @@ def empty_mlflow_store() -> Path:
     atexit.register(shutil.rmtree, base, ignore_errors=True)
     database = base / "mlflow.db"
     MlflowClient(tracking_uri=f"sqlite:///{database}").search_experiments()
+    return database
+
+
+def seed_mlflow_store(folder: Path) -> Path:
+    """`folder/mlflow.db`: a copy of `empty_mlflow_store` unless a store is there already."""
+    folder.mkdir(parents=True, exist_ok=True)
+    database = folder / "mlflow.db"
+    if not database.exists():
+        shutil.copy2(empty_mlflow_store(), database)
     return database
 
 

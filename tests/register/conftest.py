@@ -18,6 +18,7 @@ from snowflake.ml.modeling.pipeline import Pipeline
 from f1_kedro.engines.duckdb import MlflowModelRegistry
 from f1_kedro.pipelines.train import modeling as m
 from f1_kedro.pipelines.train import nodes as train_nodes
+from tests.support import seed_mlflow_store
 from tests.train.conftest import make_features, small_params, train_synthetic
 
 
@@ -51,7 +52,11 @@ def trained_pipeline() -> dict[str, Any]:
     return build_trained(whole_pipeline=True)
 
 
-def make_registry(models: Path) -> MlflowModelRegistry:
+def make_registry(models: Path, store: bool = True) -> MlflowModelRegistry:
+    """A registry in `models`; its store a copy of an empty one (tests/support.py
+    `seed_mlflow_store`), or, `store=False`, none yet: the registry makes it on first use."""
+    if store:
+        seed_mlflow_store(models)
     return MlflowModelRegistry(
         tracking_uri=f"sqlite:///{models / 'mlflow.db'}",
         artifacts_dir=str(models / "mlartifacts"),

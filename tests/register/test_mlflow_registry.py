@@ -21,7 +21,7 @@ from f1_kedro.engines.duckdb import served_model
 from f1_kedro.pipelines.register.nodes import register_model
 from f1_kedro.pipelines.register.params import Params
 from f1_kedro.registry import RegistryError, TrainedUnitError, should_promote
-from tests.register.conftest import register_params
+from tests.register.conftest import make_registry, register_params
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -90,9 +90,8 @@ def test_the_pyfunc_module_names_the_contracts_probability_prefix():
     assert served_model.PROBA_PREFIX == PROBA_PREFIX
 
 
-def test_a_unit_from_two_train_runs_is_refused_before_any_write(
-    mlflow_registry, trained, register_with
-):
+def test_a_unit_from_two_train_runs_is_refused_before_any_write(tmp_path, trained):
+    mlflow_registry = make_registry(tmp_path / "06_models", store=False)  # nor is one made
     unit = {k: v for k, v in trained.items() if k != "test_rows"}
     unit["metrics"] = {**trained["metrics"], "run_id": "an-older-run"}
     with pytest.raises(TrainedUnitError, match=r"mixes train runs: .*metrics run_id=an-older-run"):
@@ -100,9 +99,8 @@ def test_a_unit_from_two_train_runs_is_refused_before_any_write(
     assert not Path(mlflow_registry.tracking_uri.removeprefix("sqlite:///")).exists()
 
 
-def test_a_promotion_metric_train_does_not_produce_is_refused_before_any_write(
-    mlflow_registry, trained
-):
+def test_a_promotion_metric_train_does_not_produce_is_refused_before_any_write(tmp_path, trained):
+    mlflow_registry = make_registry(tmp_path / "06_models", store=False)  # nor is one made
     unit = {k: v for k, v in trained.items() if k != "test_rows"}
     with pytest.raises(ValueError, match="register.promotion.metric 'backtest_f1'"):
         register_model(mlflow_registry, unit, register_params(metric="backtest_f1"))

@@ -22,6 +22,7 @@ from mlflow.tracking import MlflowClient
 from f1_kedro.engines.duckdb import MlflowModelRegistry
 from f1_kedro.project_config import resolved_config
 from tests import dbt_python_models
+from tests.support import seed_mlflow_store
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,6 +37,7 @@ def _predictions_model() -> Any:
 
 def _registry(project: Path) -> MlflowModelRegistry:
     models = project / "data" / "06_models"
+    seed_mlflow_store(models)
     return MlflowModelRegistry(
         tracking_uri=f"sqlite:///{models / 'mlflow.db'}",
         artifacts_dir=str(models / "mlartifacts"),

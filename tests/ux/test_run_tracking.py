@@ -15,7 +15,7 @@ import pytest
 
 from f1_kedro.run_tracking import numeric_leaves
 from tests.conftest import PROJECT_ROOT, copy_project
-from tests.support import KEDRO, kedro_env
+from tests.support import KEDRO, kedro_env, seed_mlflow_store
 
 EXPERIMENT = "f1_kedro_runs"
 
@@ -160,7 +160,7 @@ def test_a_plot_is_logged_as_the_file_its_dataset_wrote(tmp_path: Path) -> None:
     hook._is_mlflow_enabled = True
     hook._catalog = DataCatalog({"a_plot": dataset, "in_memory_plot": MemoryDataset()})
     previous = mlflow.get_tracking_uri()
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
+    mlflow.set_tracking_uri(f"sqlite:///{seed_mlflow_store(tmp_path)}")
     try:
         experiment = mlflow.create_experiment("t", artifact_location=(tmp_path / "a").as_uri())
         with mlflow.start_run(experiment_id=experiment) as run:
@@ -191,7 +191,7 @@ def test_a_nodes_parameters_are_logged_in_one_batch_and_only_once(
     log_params = mlflow.log_params
     monkeypatch.setattr(mlflow, "log_params", lambda p: batches.append(p) or log_params(p))
     previous = mlflow.get_tracking_uri()
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
+    mlflow.set_tracking_uri(f"sqlite:///{seed_mlflow_store(tmp_path)}")
     try:
         experiment = mlflow.create_experiment("t", artifact_location=(tmp_path / "a").as_uri())
         with mlflow.start_run(experiment_id=experiment) as run:

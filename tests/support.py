@@ -213,17 +213,23 @@ def seed_mlflow_store(folder: Path) -> Path:
 def parsed_dbt_target() -> Path:
     """dbt/target of a copy of the dbt project parsed as a default `kedro run` parses it.
 
-    The partial-parse state of the features builds (conf/base's dbt_project entry, default vars)
-    and its manifest, which is also the one the features pipeline reads its layers from
-    (f1_kedro.dbt_layers). dbt's partial parse keeps only paths relative to the project, so a copy
-    of the state is valid in any scratch project (tests/features/test_dbt_parse_state.py).
+    The partial-parse states of the features builds (conf/base's dbt_project entry, default vars)
+    and of the score build (its request as environment variables, here with base values: a
+    request's values only re-parse the files that read them), and the manifest the features
+    pipeline reads its layers from (f1_kedro.dbt_layers). dbt's partial parse keeps only paths
+    relative to the project, so a copy of the state is valid in any scratch project
+    (tests/features/test_dbt_parse_state.py).
     """
 
     from f1_kedro.dbt_layers import load_manifest
-    from f1_kedro.dbt_project import DbtProject
+    from f1_kedro.dbt_project import DbtProject, _state_path
+    from f1_kedro.pipelines.score.params import Params, request_env
     from f1_kedro.project_config import resolved_config
 
-    entry = resolved_config("catalog")
+    entry = resolved_config("catalog")["dbt_project"]
+    parameters = resolved_config("parameters")
+    score = Params.checked(parameters["score"])
+    request = request_env(score.request(parameters["register"]["model_name"], [2010, 2022]))
     base = Path(tempfile.mkdtemp(prefix="f1_dbt_parsed_"))
     atexit.register(shutil.rmtree, base, ignore_errors=True)
     project = base / "dbt"
@@ -231,10 +237,12 @@ def parsed_dbt_target() -> Path:
     previous = Path.cwd()
     os.chdir(base)  # relative dbt paths, as in a project root
     try:
-        dbt = DbtProject(env=entry["dbt_project"]["env"])
-        dbt._manifest(entry["dbt_project"].get("vars", {}))
+        dbt = DbtProject(env=entry["env"])
+        features_vars = entry.get("vars", {})
+        dbt._manifest(features_vars)
+        dbt._manifest(score.vars, request)
         # the layers need only the graph, which vars do not change: one parse serves both
-        (state,) = (project / "target").glob("kedro-*/manifest.json")
+        state = project / _state_path(dbt.target, features_vars, {}) / "manifest.json"
         shutil.copy2(state, project / "target" / "manifest.json")
         load_manifest()  # and it is fresh (no parse), as in a scratch project
     finally:
@@ -566,8 +574,14 @@ class FakeDbt:
         select: Sequence[str],
         vars: Mapping[str, Any] | None = None,
         exclude: Sequence[str] | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
-        call = {"select": list(select), "vars": dict(vars or {}), "exclude": list(exclude or [])}
+        call = {
+            "select": list(select),
+            "vars": dict(vars or {}),
+            "exclude": list(exclude or []),
+            "env": dict(env or {}),
+        }
         self.calls.append(call)
         # the shape of DbtProject.build's report, with the given counts and seconds
         return {"command": "build", "target": "fake", **call, "nodes": [], **self._report}

@@ -99,3 +99,33 @@ def test_scoring_reads_the_decision_tag_as_train_applies_it(rule: dict[str, Any]
         return
     assert scoring.decision_weights(rule) == list(decision.weights(rule, proba.shape[1]))
     np.testing.assert_array_equal(scoring.decide(proba, rule), trained)
+
+
+def test_the_score_request_reaches_dbt_under_the_names_dbt_reads() -> None:
+    """The score node passes its request as environment variables F1_<VAR> (JSON); the dbt
+    project reads each with the var as default: through macros/score_request.sql in SQL, inline in
+    the models' yml (no macros there). Names, the JSON default and the var's home are tied here."""
+    request = score_params.Params.model_construct(
+        races=None, seasons=[], monitoring_last_n_races=5
+    ).request("m", [2010, 2022])
+    env = score_params.request_env(request)
+    assert env == {f"F1_{name.upper()}": env[f"F1_{name.upper()}"] for name in request}
+    defaults = yaml.safe_load((ROOT / "dbt/dbt_project.yml").read_text())["vars"]
+    assert set(request) <= set(defaults)  # the var, each request's default, lives there
+
+    macro = (ROOT / "dbt/macros/score_request.sql").read_text()
+    assert "env_var('F1_' ~ (name | upper), tojson(var(name)))" in macro
+    inline = re.compile(r"env_var\('(F1_[A-Z_]+)', tojson\(var\('([a-z_]+)'\)\)\)")
+    read: set[str] = set()
+    for path in (ROOT / "dbt").rglob("*"):
+        if path.suffix not in (".yml", ".sql", ".py") or "target" in path.parts:
+            continue
+        text = path.read_text()
+        for env_name, var in inline.findall(text):
+            assert env_name == f"F1_{var.upper()}" and var in request, (path, env_name, var)
+            read.add(var)
+        read.update(re.findall(r"score_request\('([a-z_]+)'\)", text))
+        # no request var read bare: it would miss the node's environment variable
+        bare = {v for v in re.findall(r"\bvar\('([a-z_]+)'", text) if v in request}
+        assert bare <= {v for _, v in inline.findall(text)}, (path, bare)
+    assert read == set(request)  # every part of the request is read somewhere

@@ -110,8 +110,8 @@ def test_score_builds_the_requested_seasons() -> None:
     pipeline, dbt, run = score_request([2023, 2024])
     out = run_in_memory(pipeline, run["datasets"], run["params"])
     (call,) = dbt.calls
-    assert call["vars"]["score_seasons"] == [2023, 2024]
-    assert call["vars"]["registry_model_name"] == "f1_race_outcome"
+    assert call["env"]["F1_SCORE_SEASONS"] == "[2023, 2024]"
+    assert call["env"]["F1_REGISTRY_MODEL_NAME"] == '"f1_race_outcome"'
     assert out["dbt_score_report"]["seasons_requested"] == [2023, 2024]
 
 

@@ -1,6 +1,6 @@
 {#-
-    Warns when the served model's macro F1 over the last N evaluated races (var
-    monitoring_last_n_races) is below the grid rule's on the same rows.
+    Warns when the served model's macro F1 over the last N evaluated races
+    (monitoring_last_n_races, macros/score_request.sql) is below the grid rule's on the same rows.
 -#}
 {{ config(severity='warn') }}
 
@@ -11,7 +11,7 @@ last_races as (
     from {{ ref('model_monitoring') }}
     where LEVEL = 'RACE' and ROWS_EVALUATED > 0
     order by SEASON desc, ROUND desc
-    limit {{ var('monitoring_last_n_races') | int }}
+    limit {{ score_request('monitoring_last_n_races') | int }}
 )
 
 select

@@ -6,13 +6,16 @@ file itself, so no Kedro dataset may hold a connection to it meanwhile (the Duck
 and close one per call). What an engine must release after each invocation it passes in as
 `release` (`f1_kedro.engines.duckdb.DuckDBDbtProjectDataset` does); this module knows no engine.
 
-dbt parses the project once per set of vars in a Kedro run: the first invocation parses (`dbt
-parse`, partial when dbt/ is unchanged) and the later ones reuse that manifest
+dbt parses the project once per set of vars (and build env) in a Kedro run: the first invocation
+parses (`dbt parse`, partial when dbt/ is unchanged) and the later ones reuse that manifest
 (`dbtRunner(manifest=...)`). dbt re-parses in full when `--vars` change, so each set of var names
-(the features builds', the score build's) keeps its own partial-parse state in its own target path.
-Both checked in the installed dbt-core 1.11.16: `dbt/cli/requires.py` `setup_manifest` parses only
-when no manifest was handed in; `dbt/parser/manifest.py` `is_partial_parsable` compares a hash of
-the CLI vars, profile and target with the saved state's and parses in full when they differ.
+and build env names (the features builds', the score build's) keeps its own partial-parse state in
+its own target path; a changed environment variable re-parses only the files that read it, which
+is why the score build passes its request as environment variables. Checked in the installed
+dbt-core 1.11.16: `dbt/cli/requires.py` `setup_manifest` parses only when no manifest was handed
+in; `dbt/parser/manifest.py` `is_partial_parsable` compares a hash of the CLI vars, profile and
+target with the saved state's and parses in full when they differ; `dbt/parser/partial.py`
+`build_env_vars_to_files` schedules the files whose environment variables changed.
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ class DbtProject:
     env: Mapping[str, str] = field(default_factory=dict)
     # What the engine releases after each dbt invocation (dbt-duckdb's in-process database)
     release: Callable[[], None] | None = field(default=None, repr=False, compare=False)
-    # dbt's parsed manifest per (target, vars), reused by every later invocation with the same vars
+    # dbt's parsed manifest per (vars, build env), reused by every later invocation with the same
     _manifests: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def build(
@@ -66,18 +69,26 @@ class DbtProject:
         select: Sequence[str],
         vars: Mapping[str, Any] | None = None,
         exclude: Sequence[str] | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
         """Run `dbt build` on `select` (models and their tests) in one invocation.
+
+        `env`: environment variables for this build only, on top of the project's (`env_var()`
+        in the dbt project reads them). A value that changes from run to run belongs here rather
+        than in `vars`: dbt re-parses only the files that read a changed environment variable, but
+        the whole project when `--vars` change.
 
         Returns a JSON-ready report (target, selection, counts by status, each node's status and
         time). A failed model or test raises `DbtBuildError` with dbt's messages.
         """
         merged_vars = {**self.vars, **(vars or {})}
-        args = self._args("build", select, merged_vars, exclude)
+        env = dict(env or {})
+        args = self._args("build", select, merged_vars, exclude, env)
         logger.info("dbt %s", " ".join(args))
         started = time.perf_counter()
-        with _environment(self.env):
-            result = self._invoke(args, self._manifest(merged_vars))
+        manifest = self._manifest(merged_vars, env)
+        with _environment({**self.env, **env}):
+            result = self._invoke(args, manifest)
         seconds = round(time.perf_counter() - started, 2)
         nodes = _node_results(result.result)
         failures = [n for n in nodes if n["status"] in _FAILED]
@@ -91,18 +102,21 @@ class DbtProject:
             "select": list(select),
             "exclude": list(exclude or []),
             "vars": merged_vars,
+            "env": env,
             "seconds": seconds,
             "counts": dict(sorted(counts.items())),
             "nodes": nodes,
         }
 
-    def _manifest(self, vars: Mapping[str, Any]) -> Any:
-        """The project parsed with `vars` (once per DbtProject and vars; raises if dbt cannot)."""
-        key = json.dumps([self.target, dict(vars)], sort_keys=True, default=str)
+    def _manifest(self, vars: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Any:
+        """The project parsed with `vars` and the build's `env` (both reach what dbt renders at
+        parse time), once per DbtProject, vars and env; raises if dbt cannot parse."""
+        env = dict(env or {})
+        key = json.dumps([self.target, dict(vars), env], sort_keys=True, default=str)
         if key not in self._manifests:
-            # the profile as the builds see it (its hash is in the partial-parse state)
-            with _environment(self.env):
-                result = self._invoke(self._args("parse", (), vars, None))
+            # the profile and env_var() values as the build sees them (both in the parse state)
+            with _environment({**self.env, **env}):
+                result = self._invoke(self._args("parse", (), vars, None, env))
             if result.exception is not None or not result.success:
                 raise DbtBuildError(_failure_message(self.target, result.exception, [], "parse"))
             self._manifests[key] = result.result
@@ -121,6 +135,7 @@ class DbtProject:
         select: Sequence[str],
         vars: Mapping[str, Any],
         exclude: Sequence[str] | None,
+        env: Mapping[str, str],
     ) -> list[str]:
         args = [
             command,
@@ -132,7 +147,7 @@ class DbtProject:
             "--target",
             self.target,
             "--target-path",
-            _state_path(self.target, vars),
+            _state_path(self.target, vars, env),
         ]
         if select:
             args += ["--select", *select]
@@ -175,14 +190,17 @@ class DbtProjectDataset(ResourceDataset[DbtProject]):
         return {"project_dir": self._resource.project_dir, "target": self._resource.target}
 
 
-def _state_path(target: str, vars: Mapping[str, Any]) -> str:
-    """dbt's target path for this target and these var names, relative to the dbt project.
+def _state_path(target: str, vars: Mapping[str, Any], env: Mapping[str, str]) -> str:
+    """dbt's target path for this target, these var names and these build env names, relative
+    to the dbt project.
 
-    dbt keeps one partial-parse state per target path and parses in full when the `--vars` differ
-    from the state's: the features and score builds pass different var names, so each set keeps its
-    own state and a second `kedro run` re-parses nothing (unless a value changed).
+    dbt keeps one partial-parse state per target path. It parses in full when the `--vars` differ
+    from the state's, and re-parses the files that read an environment variable whose value
+    changed. The features builds and the score build (which passes its request as environment
+    variables) each keep their own state: a second `kedro run` re-parses nothing, and a new score
+    request re-parses only the files that read it.
     """
-    names = hashlib.sha1(json.dumps([target, sorted(vars)]).encode()).hexdigest()[:8]
+    names = hashlib.sha1(json.dumps([target, sorted(vars), sorted(env)]).encode()).hexdigest()[:8]
     return f"target/kedro-{target}-{names}"
 
 

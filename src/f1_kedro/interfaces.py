@@ -49,8 +49,10 @@ class DbtBuilder(Protocol):
         select: Sequence[str],
         vars: Mapping[str, Any] | None = None,
         exclude: Sequence[str] | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
-        """`dbt build` of `select` (models and their tests); raises when one fails."""
+        """`dbt build` of `select` (models and their tests), with `env` set for it; raises when
+        one fails."""
         ...
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from types import SimpleNamespace
 
 import pytest
@@ -26,7 +27,12 @@ def test_node_builds_the_selection_and_returns_the_built_table() -> None:
     table, report = build_features(fake, {"source": "/data/f1"}, PARAMS)
     assert table == BuiltTable("FORMULA1.ML.FEATURES")
     assert fake.calls == [
-        {"select": ["f1_formula1"], "vars": {"form_window": 5}, "exclude": ["file:*.py+"]}
+        {
+            "select": ["f1_formula1"],
+            "vars": {"form_window": 5},
+            "exclude": ["file:*.py+"],
+            "env": {},
+        }
     ]
     assert report["raw_source"] == "/data/f1"
 
@@ -73,37 +79,44 @@ def test_build_passes_args_and_raises_with_dbt_messages(monkeypatch: pytest.Monk
     assert '"form_window": 5' in args[args.index("--vars") + 1]
 
 
-def test_dbt_parses_once_per_vars_and_keeps_a_state_per_var_names(
+def test_dbt_parses_once_per_vars_and_env_and_keeps_a_state_per_their_names(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The features layers share one parse; the score build (other vars) parses into its own
-    target path, so neither invalidates the other's partial-parse state."""
-    calls: list[tuple[list[str], object]] = []
+    """The features layers share one parse; the score build (its request in env) parses into its
+    own target path, once per request, so neither invalidates the other's partial-parse state;
+    other var names (a features override) get a third."""
+    calls: list[tuple[list[str], object, str | None]] = []
 
     def invoke(args: list[str], manifest: object = None) -> SimpleNamespace:
-        calls.append((args, manifest))
+        calls.append((args, manifest, os.environ.get("F1_SCORE_RACES")))
         if args[0] == "parse":
-            return _parsed(args)
+            return SimpleNamespace(success=True, exception=None, result=f"manifest {len(calls)}")
         return SimpleNamespace(success=True, exception=None, result=SimpleNamespace(results=[]))
 
     monkeypatch.setattr(dbt_project, "_invoke", invoke)
+    monkeypatch.delenv("F1_SCORE_RACES", raising=False)
     project = DbtProject()
     for layer in ("staging", "marts"):
-        project.build([f"path:models/{layer}"], vars={"form_window": 5})
-    project.build(["predictions"], vars={"score_races": [1121]})
-    project.build(["predictions"], vars={"score_races": [1122]})
+        project.build([f"path:models/{layer}"])
+    project.build(["predictions"], env={"F1_SCORE_RACES": "[1121]"})
+    project.build(["predictions"], env={"F1_SCORE_RACES": "[1122]"})
+    project.build(["path:models/staging"], vars={"form_window": 3})
 
     def target_path(args: list[str]) -> str:
         return args[args.index("--target-path") + 1]
 
-    parses = [args for args, _ in calls if args[0] == "parse"]
-    builds = [(args, manifest) for args, manifest in calls if args[0] == "build"]
-    assert len(parses) == 3  # features once; score once per distinct value
-    assert builds[0][1] == builds[1][1] == f"manifest {parses[0][-1]}"  # one parse, reused
-    assert builds[2][1] != builds[3][1]
-    features_state, score_state = target_path(builds[0][0]), target_path(builds[2][0])
-    assert features_state.startswith("target/kedro-duckdb-")
-    assert features_state == target_path(builds[1][0]) != score_state == target_path(builds[3][0])
+    parses = [(args, env) for args, _, env in calls if args[0] == "parse"]
+    builds = [(args, manifest, env) for args, manifest, env in calls if args[0] == "build"]
+    assert len(parses) == 4  # features once; score once per request; the override once
+    assert [env for _, env in parses] == [None, "[1121]", "[1122]", None]  # parsed as built
+    assert [env for _, _, env in builds] == [None, None, "[1121]", "[1122]", None]
+    assert builds[0][1] == builds[1][1] == "manifest 1"  # one parse, reused
+    assert builds[2][1] == "manifest 4" and builds[3][1] == "manifest 6"  # each its own
+    assert "--vars" not in builds[2][0]  # the request is no var: no full parse when it changes
+    paths = [target_path(args) for args, _, _ in builds]
+    assert paths[0].startswith("target/kedro-duckdb-")
+    assert paths[0] == paths[1] != paths[2] == paths[3] != paths[4] != paths[0]
+    assert os.environ.get("F1_SCORE_RACES") is None  # set for the build only
 
 
 def _node(uid: str, layer: str, parents: list[str], database: str = "FORMULA1") -> dict:

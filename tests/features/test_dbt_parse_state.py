@@ -1,8 +1,9 @@
 """dbt parses in full only when the project or the vars changed (real dbt, no warehouse needed).
 
-A scratch project starts with the parse state of a default run (tests/support.py); the features
-builds' vars and the score build's vars each keep their own state, so neither invalidates the
-other's (dbt logs "Unable to do partial parsing" when it parses in full).
+A scratch project starts with the parse states of a default run (tests/support.py); the features
+builds and the score build each keep their own, so neither invalidates the other's, and the score
+build's request, passed as environment variables, re-parses only the files that read it (dbt logs
+"Unable to do partial parsing" when it parses in full).
 """
 
 from __future__ import annotations
@@ -10,10 +11,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from f1_kedro.dbt_project import DbtProject
+from f1_kedro.pipelines.score.params import request_env
 from f1_kedro.project_config import resolved_config
 
 FULL_PARSE = "Unable to do partial parsing"
-SCORE_VARS = {"score_races": [], "score_seasons": [2024], "registry_model_name": "f1_race_outcome"}
+# the score build's request, as the score node passes it (f1_kedro.pipelines.score.params)
+SCORE_ENV = request_env(
+    {
+        "score_races": [],
+        "score_seasons": [2024],
+        "registry_model_name": "f1_race_outcome",
+        "monitoring_last_n_races": 5,
+        "monitoring_fit_seasons": [2019, 2021],
+    }
+)
 
 
 def _fresh_project(root: Path) -> DbtProject:
@@ -27,31 +38,42 @@ def _full_parses(root: Path) -> int:
     return log.read_text().count(FULL_PARSE) if log.exists() else 0
 
 
-def test_each_set_of_vars_parses_in_full_once_then_partially(project: Path) -> None:
-    _fresh_project(project)._manifest({})  # the features builds' vars: state copied in
-    assert _full_parses(project) == 0
-    _fresh_project(project)._manifest(SCORE_VARS)  # first score build: its own state, new
-    assert _full_parses(project) == 1
+def test_a_scratch_project_parses_in_full_only_when_the_vars_change(project: Path) -> None:
+    _fresh_project(project)._manifest({})  # the features builds: state copied in
+    _fresh_project(project)._manifest({}, SCORE_ENV)  # the score build: its state copied too
+    _fresh_project(project)._manifest({}, {**SCORE_ENV, "F1_SCORE_SEASONS": "[2023]"})
+    _fresh_project(project)._manifest({}, {**SCORE_ENV, "F1_SCORE_RACES": '"next"'})
     _fresh_project(project)._manifest({})  # the next run's features: still partial
-    _fresh_project(project)._manifest(SCORE_VARS)  # and its score build too
+    assert _full_parses(project) == 0
+    _fresh_project(project)._manifest({"form_window": 3})  # a var: dbt parses in full
     assert _full_parses(project) == 1
-    _fresh_project(project)._manifest({**SCORE_VARS, "score_seasons": [2023]})  # a new value
-    assert _full_parses(project) == 2
+    _fresh_project(project)._manifest({"form_window": 3})  # once
+    assert _full_parses(project) == 1
 
 
-def test_a_scratch_projects_first_run_parses_in_full_only_for_its_score_build(
-    built_recent: Path,
-) -> None:
-    """The state copied into a scratch project is valid for a `kedro run`'s features builds: its
-    profile hash is the one the builds see (F1_WAREHOUSE_DIR set), so only the score build, whose
-    vars have no state yet, parses in full."""
+def test_a_new_request_reaches_the_models_config(project: Path) -> None:
+    """What the partial parse re-reads: the Python model's config holds the new request."""
+    dbt = _fresh_project(project)
+    meta = dbt._manifest({}, SCORE_ENV).nodes["model.f1_formula1.predictions"].config.meta
+    assert meta["score_seasons"] == "[2024]" and meta["registry_model_name"] == "f1_race_outcome"
+    again = _fresh_project(project)._manifest({}, {**SCORE_ENV, "F1_SCORE_RACES": '"next"'})
+    assert again.nodes["model.f1_formula1.predictions"].config.meta["score_races"] == '"next"'
+    plain = _fresh_project(project)._manifest({"score_races": [1121]})  # a direct `dbt build`
+    assert plain.nodes["model.f1_formula1.predictions"].config.meta["score_races"] == "[1121]"
+
+
+def test_a_scratch_projects_first_run_parses_nothing_in_full(built_recent: Path) -> None:
+    """The states copied into a scratch project are valid for a `kedro run`'s builds: their
+    profile hash is the one the builds see (F1_WAREHOUSE_DIR set), and the score build's request
+    is environment variables, which re-parse only the files that read them."""
     log = (built_recent / "f1_kedro" / "dbt" / "logs" / "dbt.log").read_text()
-    assert log.count(FULL_PARSE) == 1, [line for line in log.splitlines() if FULL_PARSE in line]
-    assert "saved manifest not found" in log
+    assert log.count(FULL_PARSE) == 0, [line for line in log.splitlines() if FULL_PARSE in line]
+    assert log.count("Partial parsing enabled:") == 2  # the features builds' parse, the score's
 
 
-def test_one_project_object_parses_once_per_vars(project: Path) -> None:
+def test_one_project_object_parses_once_per_vars_and_env(project: Path) -> None:
     dbt = _fresh_project(project)
     first = dbt._manifest({})
     assert dbt._manifest({}) is first
-    assert dbt._manifest(SCORE_VARS) is not first
+    assert dbt._manifest({}, SCORE_ENV) is not first
+    assert dbt._manifest({}, SCORE_ENV) is dbt._manifest({}, dict(SCORE_ENV))

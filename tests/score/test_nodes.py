@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pandas as pd
@@ -74,15 +75,15 @@ def test_build_passes_seasons_and_model_name_to_dbt() -> None:
     assert dbt.calls == [
         {
             "select": ["predictions"],
-            "vars": {
-                "explanation_top_k": 3,
-                "score_races": [],
-                "score_seasons": [2023],
-                "registry_model_name": "m1",
-                "monitoring_last_n_races": 5,
-                "monitoring_fit_seasons": [2019, 2022],
-            },
+            "vars": {"explanation_top_k": 3},  # the user's: dbt parses the project again
             "exclude": [],
+            "env": {  # the request: dbt re-parses only the files that read it
+                "F1_SCORE_RACES": "[]",
+                "F1_SCORE_SEASONS": "[2023]",
+                "F1_REGISTRY_MODEL_NAME": '"m1"',
+                "F1_MONITORING_LAST_N_RACES": "5",
+                "F1_MONITORING_FIT_SEASONS": "[2019, 2022]",
+            },
         }
     ]
     assert report["seasons_requested"] == [2023]
@@ -92,7 +93,7 @@ def test_monitoring_compares_with_the_registered_versions_fit_seasons() -> None:
     dbt = RecordingDbt()
     registered = {"model_name": "m1", "tags": {"fit_seasons": "[2010, 2024]"}}
     build_predictions(dbt, registered, "latest", PARAMS, TRAIN)
-    assert dbt.calls[0]["vars"]["monitoring_fit_seasons"] == [2010, 2024]  # not train's split
+    assert dbt.calls[0]["env"]["F1_MONITORING_FIT_SEASONS"] == "[2010, 2024]"  # not train's
 
 
 @pytest.mark.parametrize(
@@ -106,7 +107,8 @@ def test_races_are_next_or_race_ids(races: Any, expected: Any) -> None:
         dbt, {"model_name": "m"}, "latest", {**PARAMS, "races": races}, TRAIN
     )
 
-    assert dbt.calls[0]["vars"]["score_races"] == expected == report["races_requested"]
+    assert json.loads(dbt.calls[0]["env"]["F1_SCORE_RACES"]) == expected
+    assert report["races_requested"] == expected
 
 
 @pytest.mark.parametrize(

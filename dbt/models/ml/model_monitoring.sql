@@ -4,10 +4,10 @@
     whose result has since arrived; the grid rule (grid 1-3 podium, 4-10 points, else no points)
     is scored on the same rows, its probabilities being P(class | grid slot) on the fit seasons
     (add-one smoothed) for log loss and Brier. Drift: population stability index of key inputs
-    of the scored rows against the fit seasons (var monitoring_fit_seasons, [first, last]),
+    of the scored rows against the fit seasons (monitoring_fit_seasons, [first, last]),
     on ten bins cut at the fit rows' deciles.
 -#}
-{%- set fit = var('monitoring_fit_seasons') -%}
+{%- set fit = score_request('monitoring_fit_seasons') -%}
 {%- set drift_features = ['GRID', 'DRIVER_AVG_FINISH_LAST_5', 'CONSTRUCTOR_POINTS_BEFORE'] -%}
 {%- set eps = 0.0001 -%}
 

@@ -14,7 +14,7 @@ from f1_kedro.params_types import season_range
 from f1_kedro.registry.lineage import features_build_record
 from f1_kedro.tables import BuiltTable
 
-from .params import Params
+from .params import Params, request_env
 from .plots import monitoring_figure
 
 logger = logging.getLogger(__name__)
@@ -59,11 +59,10 @@ def build_predictions(
     `fit_seasons` tag); a version registered before that tag: train's first to validation's last.
     """
     score = Params.checked(params)
-    dbt_vars = {
-        **score.dbt_vars(registered_model["model_name"]),
-        "monitoring_fit_seasons": _fit_seasons(registered_model, train_params),
-    }
-    report = dbt_project.build(select=score.select, vars=dbt_vars)
+    request = score.request(
+        registered_model["model_name"], _fit_seasons(registered_model, train_params)
+    )
+    report = dbt_project.build(select=score.select, vars=score.vars, env=request_env(request))
     report["seasons_requested"] = seasons  # checked against FEATURES by check_request
     report["races_requested"] = score.races
     built = (score.predictions_table, score.monitoring_table, score.latest_table)

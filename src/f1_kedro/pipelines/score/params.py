@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -65,12 +67,23 @@ class Params(BaseModel):
         validate_params({"score": params})
         return cls.model_validate(params)
 
-    def dbt_vars(self, model_name: str) -> dict[str, Any]:
-        """The dbt vars of the scoring run: the selection, the model name and the user's vars."""
+    def request(self, model_name: str, fit_seasons: list[int]) -> dict[str, Any]:
+        """The scoring run's request, by dbt var name: the selection, the served model's name,
+        monitoring's look-back and the seasons the served version was fit on."""
         return {
-            **self.vars,
             "score_races": self.races or [],
             "score_seasons": self.seasons,
             "registry_model_name": model_name,
             "monitoring_last_n_races": self.monitoring_last_n_races,
+            "monitoring_fit_seasons": fit_seasons,
         }
+
+
+def request_env(request: Mapping[str, Any]) -> dict[str, str]:
+    """The request as dbt reads it: environment variable F1_<VAR NAME> holds the var's value as
+    JSON, and the dbt project falls back to the var (dbt/macros/score_request.sql; inline in the
+    models' yml, where macros are not available; tests/test_contracts.py ties the names).
+
+    Not `--vars`: dbt parses the whole project again whenever the CLI vars change (~1.4 s, every
+    new request), but after a changed environment variable only the files that read it."""
+    return {f"F1_{name.upper()}": json.dumps(value) for name, value in request.items()}

@@ -75,6 +75,7 @@ def test_build_passes_args_and_raises_with_dbt_messages(monkeypatch: pytest.Monk
     assert args[args.index("--target") + 1] == "snowflake"
     assert args[args.index("--select") + 1] == "stg_status"
     assert args[args.index("--exclude") + 1] == "x"
+    assert "--no-write-json" in args  # the parse writes the manifest; the report has the results
     assert '"include_post_race_features": true' in args[args.index("--vars") + 1]
     assert '"form_window": 5' in args[args.index("--vars") + 1]
 
@@ -113,6 +114,7 @@ def test_dbt_parses_once_per_vars_and_env_and_keeps_a_state_per_their_names(
     assert builds[0][1] == builds[1][1] == "manifest 1"  # one parse, reused
     assert builds[2][1] == "manifest 4" and builds[3][1] == "manifest 6"  # each its own
     assert "--vars" not in builds[2][0]  # the request is no var: no full parse when it changes
+    assert all("--no-write-json" not in args for args, _ in parses)  # target/*/manifest.json
     paths = [target_path(args) for args, _, _ in builds]
     assert paths[0].startswith("target/kedro-duckdb-")
     assert paths[0] == paths[1] != paths[2] == paths[3] != paths[4] != paths[0]

@@ -1,7 +1,8 @@
 {#-
     The latest run (max SCORED_AT) scored every feature row of its selection and nothing else.
-    The selection (macros/score_request.sql): score_races ("next" = the first race by season and round whose rows have
-    no LABEL and a GRID, or race ids), else score_seasons ([]: the latest season in FEATURES).
+    The selection (macros/score_request.sql): score_races ("next" = the first race by season and
+    round whose rows have no LABEL and a GRID, or race ids), else score_seasons ([]: the latest
+    season in FEATURES).
 -#}
 {%- set races = score_request('score_races') -%}
 {%- set raw = score_request('score_seasons') -%}

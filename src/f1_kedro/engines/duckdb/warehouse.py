@@ -209,8 +209,8 @@ _instances = threading.local()
 @contextmanager
 def _in_memory_instance() -> Iterator[duckdb.DuckDBPyConnection]:
     """This thread's in-memory DuckDB, kept between `connect` calls: starting one costs ~11 ms,
-    and a `kedro run` connects ~180 times. A nested `connect`, or one after a failed clean-up,
-    gets a new instance of its own, closed on exit, as every call did before."""
+    and a `kedro run` connects ~180 times. A nested `connect` gets a new instance of its own,
+    closed on exit, as every call did before; so is the kept one when a block fails."""
     kept = getattr(_instances, "idle", None)
     _instances.idle = None  # in use: not handed out again until it is back
     instance = kept if kept is not None else duckdb.connect(":memory:")

@@ -187,36 +187,3 @@ def test_the_dbt_project_on_duckdb_refuses_a_missing_warehouse_file(
     ):
         dataset.load()
     assert not formula1.exists()
-
-
-def test_connections_share_an_instance_but_no_file_stays_attached(
-    warehouse: DuckDBWarehouse, source: Path
-) -> None:
-    """`connect` keeps its in-memory DuckDB between calls (starting one costs ~11 ms), but
-    detaches the files on exit: another process can write them at once. A nested call and a call
-    after a failed block still get every file, attached once."""
-    import subprocess
-    import sys
-
-    warehouse.load_csv_table(STATUS, str(source))
-    with warehouse.connect(read_only=True) as outer:
-        inner = warehouse.read_table("RAW.FORMULA1.STATUS")  # nested: its own instance
-        assert len(inner) == len(outer.sql("SELECT * FROM RAW.FORMULA1.STATUS").df()) == 2
-    with pytest.raises(RuntimeError, match="a failed block"), warehouse.connect():
-        raise RuntimeError("a failed block")
-    with warehouse.connect(read_only=True) as con:
-        rows = con.execute("SELECT database_name FROM duckdb_databases()").fetchall()
-        names = [row[0] for row in rows]
-        assert sorted(n for n in names if n in warehouse.databases) == ["FORMULA1", "RAW"]
-    write = (
-        "import duckdb, sys; con = duckdb.connect(sys.argv[1]); "
-        "con.execute('CREATE TABLE FORMULA1.WRITTEN AS SELECT 1 AS X'); con.close()"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", write, str(warehouse.database_path("RAW"))],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr  # no lock held by this process
-    assert warehouse.table_exists("RAW.FORMULA1.WRITTEN")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
@@ -57,32 +56,26 @@ class DuckDBWarehouse(LoadsOneTable):
     def connect(
         self, read_only: bool = False, create: bool = False
     ) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection with every database file attached under its name; closed on exit, and
-        the files detached, so no lock outlives the block (dbt-duckdb opens them in between).
+        """A connection with every database file attached under its name; closed on exit.
 
         Only `create=True` (bootstrap) makes missing files: any other use of a missing file
         fails naming it, so no stage ever builds on an empty warehouse that it created itself.
         """
         if create:
             self.directory.mkdir(parents=True, exist_ok=True)
-        with _in_memory_instance() as instance:
-            con = instance.cursor()
-            attached: list[str] = []
-            try:
-                for database in self.databases:
-                    path = self.database_path(database)
-                    if not create and not path.exists():
-                        raise WarehouseFileError(
-                            f"warehouse file {path.resolve()} does not exist. Build the "
-                            f"warehouse with {REBUILD}."
-                        )
-                    self._attach(con, path, database, read_only)
-                    attached.append(database)
-                yield con
-            finally:
-                con.close()  # its temporary tables and any open transaction go with it
-                for database in attached:
-                    instance.execute(f"DETACH {database}")
+        con = duckdb.connect(":memory:")
+        try:
+            for database in self.databases:
+                path = self.database_path(database)
+                if not create and not path.exists():
+                    raise WarehouseFileError(
+                        f"warehouse file {path.resolve()} does not exist. Build the warehouse "
+                        f"with {REBUILD}."
+                    )
+                self._attach(con, path, database, read_only)
+            yield con
+        finally:
+            con.close()
 
     def _attach(
         self, con: duckdb.DuckDBPyConnection, path: Path, database: str, read_only: bool
@@ -201,28 +194,6 @@ class DuckDBWarehouse(LoadsOneTable):
                     [database.upper(), schema.upper(), name.upper()],
                 ).fetchone()[0]
             )
-
-
-_instances = threading.local()
-
-
-@contextmanager
-def _in_memory_instance() -> Iterator[duckdb.DuckDBPyConnection]:
-    """This thread's in-memory DuckDB, kept between `connect` calls: starting one costs ~11 ms,
-    and a `kedro run` connects ~180 times. A nested `connect` gets a new instance of its own,
-    closed on exit, as every call did before; so is the kept one when a block fails."""
-    kept = getattr(_instances, "idle", None)
-    _instances.idle = None  # in use: not handed out again until it is back
-    instance = kept if kept is not None else duckdb.connect(":memory:")
-    try:
-        yield instance
-    except BaseException:
-        instance.close()  # it may still have a file attached: never reuse it
-        raise
-    if getattr(_instances, "idle", None) is None:
-        _instances.idle = instance
-    else:
-        instance.close()
 
 
 def _replace_table(con: duckdb.DuckDBPyConnection, staged: str, target: str) -> None:

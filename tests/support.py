@@ -25,6 +25,7 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+import yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = (PROJECT_ROOT / ".." / "shared" / "data" / "formula1").resolve()
@@ -229,7 +230,9 @@ def parsed_dbt_target() -> Path:
     entry = resolved_config("catalog")["dbt_project"]
     parameters = resolved_config("parameters")
     score = Params.checked(parameters["score"])
-    request = request_env(score.request(parameters["register"]["model_name"], [2010, 2022]))
+    dbt_vars = yaml.safe_load((PROJECT_ROOT / "dbt" / "dbt_project.yml").read_text())["vars"]
+    fit = dbt_vars["monitoring_fit_seasons"]  # any value: a request's values re-parse two files
+    request = request_env(score.request(parameters["register"]["model_name"], fit))
     base = Path(tempfile.mkdtemp(prefix="f1_dbt_parsed_"))
     atexit.register(shutil.rmtree, base, ignore_errors=True)
     project = base / "dbt"

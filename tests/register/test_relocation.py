@@ -22,7 +22,7 @@ from mlflow.tracking import MlflowClient
 from f1_kedro.engines.duckdb import MlflowModelRegistry
 from f1_kedro.project_config import resolved_config
 from tests import dbt_python_models
-from tests.support import seed_mlflow_store
+from tests.register.conftest import make_registry
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,13 +36,7 @@ def _predictions_model() -> Any:
 
 
 def _registry(project: Path) -> MlflowModelRegistry:
-    models = project / "data" / "06_models"
-    seed_mlflow_store(models)
-    return MlflowModelRegistry(
-        tracking_uri=f"sqlite:///{models / 'mlflow.db'}",
-        artifacts_dir=str(models / "mlartifacts"),
-        stage_dir=str(models / "ml_stage"),
-    )
+    return make_registry(project / "data" / "06_models")
 
 
 def test_a_moved_project_scores_and_registers_into_its_own_folder(
